@@ -1,0 +1,177 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// AccountServerSpec describes a connection to one account server datacenter.
+type AccountServerSpec struct {
+	// URL of the datacenter, e.g. https://eu2-cloud.example.com. The client
+	// appends /api/2.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="url must be an absolute http or https URL with a host, e.g. https://eu2-cloud.example.com"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/api/2')",message="url is the datacenter's base URL: leave out /api/2, the client appends it"
+	URL string `json:"url"`
+
+	// CredentialsSecretRef names a Secret with the keys client_id and
+	// client_secret of an API client of the account server. The operator
+	// only reads it; rotating its values takes effect without a restart.
+	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
+
+	// RateLimit is the request budget every controller shares for this
+	// connection.
+	// +optional
+	// +kubebuilder:default={}
+	RateLimit RateLimit `json:"rateLimit,omitzero"`
+
+	// TLS settings for an https URL.
+	// +optional
+	TLS *TLSConfig `json:"tls,omitempty"`
+
+	// ResyncInterval is how often every object on this connection is
+	// compared with the server to find drift made out of band.
+	// +optional
+	// +kubebuilder:default="10m"
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="resyncInterval must be at least 10s"
+	ResyncInterval *metav1.Duration `json:"resyncInterval,omitempty"`
+}
+
+// RateLimit is a token bucket: a steady rate and a burst.
+type RateLimit struct {
+	// RequestsPerSecond is the steady request rate.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	RequestsPerSecond int32 `json:"requestsPerSecond,omitempty"`
+
+	// Burst is how many requests may go at once above the steady rate.
+	// +optional
+	// +kubebuilder:default=20
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10000
+	Burst int32 `json:"burst,omitempty"`
+}
+
+// TLSConfig configures how the server's certificate is verified.
+// +kubebuilder:validation:XValidation:rule="!(has(self.caSecretRef) && has(self.insecureSkipVerify) && self.insecureSkipVerify)",message="caSecretRef and insecureSkipVerify are mutually exclusive"
+type TLSConfig struct {
+	// CASecretRef names a Secret key holding PEM CA certificates to trust
+	// instead of the system roots.
+	// +optional
+	CASecretRef *SecretKeySelector `json:"caSecretRef,omitempty"`
+
+	// InsecureSkipVerify turns certificate verification off. Only for tests.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// AccountServerStatus is what the operator observed of the connection.
+type AccountServerStatus struct {
+	// ObservedGeneration is the generation the conditions describe.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready, Reconciling, Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// TenantID is the tenant the credentials act in.
+	// +optional
+	TenantID string `json:"tenantID,omitempty"`
+
+	// TenantName is the name of that tenant.
+	// +optional
+	TenantName string `json:"tenantName,omitempty"`
+
+	// TokenExpiresAt is when the current access token expires.
+	// +optional
+	TokenExpiresAt *metav1.Time `json:"tokenExpiresAt,omitempty"`
+}
+
+// AccountServer is a connection to an account server for the objects of its
+// own namespace. Its Secret lives in the same namespace.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=acs,categories=accounts
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantName`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.credentialsSecretRef.__namespace__) || size(self.spec.credentialsSecretRef.__namespace__) == 0",message="an AccountServer reads its Secret from its own namespace: leave credentialsSecretRef.namespace out (use a ClusterAccountServer to share credentials across namespaces)"
+type AccountServer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   AccountServerSpec   `json:"spec"`
+	Status AccountServerStatus `json:"status,omitempty"`
+}
+
+// AccountServerList contains a list of AccountServer.
+// +kubebuilder:object:root=true
+type AccountServerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AccountServer `json:"items"`
+}
+
+// ClusterAccountServerSpec is an AccountServerSpec usable from the namespaces
+// it allows.
+type ClusterAccountServerSpec struct {
+	AccountServerSpec `json:",inline"`
+
+	// AllowedNamespaces selects, by label, the namespaces whose objects may
+	// use this connection. Absent means none: access is granted explicitly.
+	// An empty selector ({}) allows every namespace.
+	// +optional
+	AllowedNamespaces *metav1.LabelSelector `json:"allowedNamespaces,omitempty"`
+}
+
+// ClusterAccountServer is a connection to an account server shared by the
+// namespaces it allows. Its Secret lives in the operator's namespace unless
+// credentialsSecretRef.namespace says otherwise.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=cacs,categories=accounts
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantName`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type ClusterAccountServer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ClusterAccountServerSpec `json:"spec"`
+	Status AccountServerStatus      `json:"status,omitempty"`
+}
+
+// ClusterAccountServerList contains a list of ClusterAccountServer.
+// +kubebuilder:object:root=true
+type ClusterAccountServerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ClusterAccountServer `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&AccountServer{}, &AccountServerList{}, &ClusterAccountServer{}, &ClusterAccountServerList{})
+}
