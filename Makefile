@@ -71,9 +71,8 @@ verify: manifests generate fmt build-installer ## Regenerate everything and fail
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager, devenv and emulator binaries into bin/.
+build: manifests generate fmt vet ## Build the manager binary into bin/.
 	go build -ldflags "$(LDFLAGS)" -o bin/manager ./cmd
-	go build -ldflags "$(LDFLAGS)" -o bin/devenv ./cmd/devenv
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the current kubeconfig.

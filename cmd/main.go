@@ -35,7 +35,7 @@ import (
 
 func main() {
 	var (
-		metricsAddr, probeAddr, namespace string
+		metricsAddr, probeAddr, namespace                string
 		enableLeaderElection, secureMetrics, enableHTTP2 bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 (http); 0 turns it off.")

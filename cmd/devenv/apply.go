@@ -1,0 +1,107 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// applyDir server-side applies every manifest in dir (kustomization.yaml
+// aside) in file-name order, creating the namespaces they name, and returns
+// what it applied.
+func applyDir(ctx context.Context, k8s client.Client, dir string, out io.Writer) ([]client.Object, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no manifests (*.yaml) in %s", dir)
+	}
+	sort.Strings(files)
+	var applied []client.Object
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		objs, err := readManifests(f)
+		if err != nil {
+			return applied, err
+		}
+		for _, u := range objs {
+			if ns := u.GetNamespace(); ns != "" {
+				if err := ensureNamespace(ctx, k8s, ns); err != nil {
+					return applied, err
+				}
+			}
+			if err := k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("devenv"), client.ForceOwnership); err != nil {
+				return applied, fmt.Errorf("applying %s %s from %s: %w", u.GetKind(), u.GetName(), f, err)
+			}
+			fmt.Fprintf(out, "devenv: applied %s %s\n", u.GetKind(), objectName(u))
+			applied = append(applied, u)
+		}
+	}
+	return applied, nil
+}
+
+func readManifests(path string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var objs []*unstructured.Unstructured
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return objs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		if len(strings.TrimSpace(string(doc))) == 0 {
+			continue
+		}
+		u := &unstructured.Unstructured{}
+		if err := utilyaml.Unmarshal(doc, &u.Object); err != nil {
+			return nil, fmt.Errorf("parsing %s: %w", path, err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		objs = append(objs, u)
+	}
+}
+
+func objectName(o client.Object) string {
+	if o.GetNamespace() == "" {
+		return o.GetName()
+	}
+	return o.GetNamespace() + "/" + o.GetName()
+}

@@ -1,0 +1,66 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"net/http"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gexec"
+)
+
+var _ = Describe("the manager binary against the devenv control plane", Ordered, func() {
+	It("finds the group's CRDs installed", func() {
+		out := mustKubectl("get", "crds", "-o", "name")
+		Expect(out).To(ContainSubstring("accountservers.accounts.tenant-operator.io"))
+		Expect(out).To(ContainSubstring("clusteraccountservers.accounts.tenant-operator.io"))
+	})
+
+	It("accepts the samples and lists them under the accounts category", func() {
+		mustKubectl("apply", "-f", "config/samples/accounts_v1alpha1_accountserver.yaml")
+		Expect(mustKubectl("get", "accounts", "-A")).To(ContainSubstring("eu2"))
+	})
+
+	It("refuses an invalid object with the CEL message", func() {
+		bad := `apiVersion: accounts.tenant-operator.io/v1alpha1
+kind: AccountServer
+metadata: {name: bad, namespace: default}
+spec: {url: "eu2-cloud.example.com", credentialsSecretRef: {name: x}}
+`
+		out, err := kubectlStdin(bad, "apply", "-f", "-")
+		Expect(err).To(HaveOccurred())
+		Expect(out).To(ContainSubstring("url must be an absolute http or https URL"))
+	})
+
+	It("runs bin/manager until it is stopped", func() {
+		mgr, probe := startManager()
+		Eventually(func() (int, error) {
+			resp, err := http.Get("http://" + probe + "/readyz")
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			return resp.StatusCode, nil
+		}, time.Minute, 200*time.Millisecond).Should(Equal(http.StatusOK))
+		Consistently(mgr, 2*time.Second).ShouldNot(gexec.Exit(), "the manager must keep running")
+		mgr.Signal(syscall.SIGTERM)
+		Eventually(mgr, 30*time.Second).Should(gexec.Exit(0))
+	})
+})
