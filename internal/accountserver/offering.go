@@ -1,0 +1,181 @@
+package accountserver
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Offering item types and statuses.
+const (
+	ItemTypeCount   = "count"
+	ItemTypeFeature = "feature"
+	ItemTypeInfra   = "infra"
+
+	ItemStatusOff = 0
+	ItemStatusOn  = 1
+
+	// AllEditions asks for the items of every edition.
+	AllEditions = "*"
+)
+
+// Quota of an offering item. Value is the soft quota, Overage the hard one; nil is unlimited.
+// Counts are whole numbers on the wire, but the schema allows any number, so they decode as float64.
+// Version guards quota changes: a stale one fails with IsStaleVersion (426).
+type Quota struct {
+	Value   *float64 `json:"value"`
+	Overage *float64 `json:"overage"`
+	Version int64    `json:"version,omitempty"`
+}
+
+// OfferingItem is a service feature, counter or storage of a tenant, with its state and quota.
+type OfferingItem struct {
+	ApplicationID   string  `json:"application_id"`
+	Name            string  `json:"name"`
+	Edition         string  `json:"edition,omitempty"`
+	UsageName       string  `json:"usage_name,omitempty"`
+	TenantID        string  `json:"tenant_id,omitempty"`
+	UpdatedAt       *Time   `json:"updated_at,omitempty"`
+	DeletedAt       *Time   `json:"deleted_at,omitempty"`
+	Status          int     `json:"status"`
+	Locked          bool    `json:"locked,omitempty"`
+	Type            string  `json:"type,omitempty"`
+	MeasurementUnit string  `json:"measurement_unit,omitempty"`
+	InfraID         *string `json:"infra_id,omitempty"`
+	Quota           *Quota  `json:"quota,omitempty"`
+}
+
+// OfferingItemChange is one item of PUT /tenants/{id}/offering_items.
+type OfferingItemChange struct {
+	ApplicationID string  `json:"application_id"`
+	Name          string  `json:"name"`
+	Status        int     `json:"status"`
+	InfraID       *string `json:"infra_id,omitempty"`
+	Quota         *Quota  `json:"quota,omitempty"`
+}
+
+// OfferingItemQuery filters GetOfferingItems. An empty Edition is the server's default (standard).
+type OfferingItemQuery struct {
+	Edition    string
+	UsageNames []string
+	Status     *int
+	Type       string
+	InfraID    string
+}
+
+// GetOfferingItems reads a tenant's offering items.
+func (c *Client) GetOfferingItems(ctx context.Context, tenantID string, q OfferingItemQuery) ([]OfferingItem, error) {
+	v := url.Values{}
+	set(v, "edition", q.Edition)
+	set(v, "usage_names", strings.Join(q.UsageNames, ","))
+	if q.Status != nil {
+		v.Set("status", strconv.Itoa(*q.Status))
+	}
+	set(v, "type", q.Type)
+	set(v, "infra_uuid", q.InfraID)
+	var out items[OfferingItem]
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/tenants/{id}/offering_items", args: []string{tenantID}, query: v,
+		out: &out, op: "get offering items of tenant " + tenantID})
+	return out.Items, err
+}
+
+// PutOfferingItems sets the state and quota of the listed items; other items are untouched.
+// checkUsage refuses to turn off an item in use.
+func (c *Client) PutOfferingItems(ctx context.Context, tenantID string, changes []OfferingItemChange, checkUsage bool) ([]OfferingItem, error) {
+	body := struct {
+		OfferingItems []OfferingItemChange `json:"offering_items"`
+		CheckUsage    bool                 `json:"check_usage"`
+	}{changes, checkUsage}
+	var out items[OfferingItem]
+	err := c.do(ctx, &request{method: http.MethodPut, route: "/tenants/{id}/offering_items", args: []string{tenantID}, body: body,
+		out: &out, op: "put offering items of tenant " + tenantID})
+	return out.Items, err
+}
+
+// AvailableForChild lists what a hypothetical child of the given kind could have enabled.
+func (c *Client) AvailableForChild(ctx context.Context, tenantID, kind, edition string) ([]OfferingItem, error) {
+	v := url.Values{}
+	set(v, "kind", kind)
+	set(v, "edition", edition)
+	var out items[OfferingItem]
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/tenants/{id}/offering_items/available_for_child", args: []string{tenantID},
+		query: v, out: &out, op: "get offering items available for a child of tenant " + tenantID})
+	return out.Items, err
+}
+
+// CheckEdition asks whether a tenant can switch an application to targetEdition. A refusal is an
+// error for which IsInvalid holds; its Context lists the blocking items.
+func (c *Client) CheckEdition(ctx context.Context, tenantID, applicationID, targetEdition string) error {
+	v := url.Values{"target_edition": {targetEdition}, "application_id": {applicationID}}
+	return c.do(ctx, &request{method: http.MethodGet, route: "/tenants/{id}/edition", args: []string{tenantID}, query: v,
+		op: "check edition switch of tenant " + tenantID})
+}
+
+// SwitchEdition switches a tenant's application to targetEdition.
+func (c *Client) SwitchEdition(ctx context.Context, tenantID, applicationID, targetEdition string) error {
+	body := map[string]string{"target_edition": targetEdition, "application_id": applicationID}
+	return c.do(ctx, &request{method: http.MethodPut, route: "/tenants/{id}/edition", args: []string{tenantID}, body: body,
+		op: "switch edition of tenant " + tenantID})
+}
+
+// Application is a platform service.
+type Application struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	Type       string   `json:"type,omitempty"`
+	Usages     []string `json:"usages,omitempty"`
+	APIBaseURL string   `json:"api_base_url,omitempty"`
+}
+
+// ListApplications lists the platform's services.
+func (c *Client) ListApplications(ctx context.Context) ([]Application, error) {
+	var out items[Application]
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/applications", out: &out, op: "list applications"})
+	return out.Items, err
+}
+
+// EnableApplication turns a service on for a tenant.
+func (c *Client) EnableApplication(ctx context.Context, applicationID, tenantID string) error {
+	return c.do(ctx, &request{method: http.MethodPost, route: "/applications/{app}/bindings/tenants/{tenant}",
+		args: []string{applicationID, tenantID}, op: "enable application " + applicationID + " for tenant " + tenantID})
+}
+
+// DisableApplication turns a service off for a tenant.
+func (c *Client) DisableApplication(ctx context.Context, applicationID, tenantID string) error {
+	return c.do(ctx, &request{method: http.MethodDelete, route: "/applications/{app}/bindings/tenants/{tenant}",
+		args: []string{applicationID, tenantID}, op: "disable application " + applicationID + " for tenant " + tenantID})
+}
+
+// UsageOfferingItem is the offering item state a usage is measured against.
+type UsageOfferingItem struct {
+	Status int    `json:"status"`
+	Quota  *Quota `json:"quota,omitempty"`
+}
+
+// Usage is one usage metric of a tenant.
+type Usage struct {
+	TenantID        string             `json:"tenant_id,omitempty"`
+	ApplicationID   string             `json:"application_id,omitempty"`
+	Name            string             `json:"name,omitempty"`
+	UsageName       string             `json:"usage_name"`
+	Edition         string             `json:"edition,omitempty"`
+	Type            string             `json:"type,omitempty"`
+	InfraID         *string            `json:"infra_id,omitempty"`
+	MeasurementUnit string             `json:"measurement_unit,omitempty"`
+	Value           float64            `json:"value"`
+	AbsoluteValue   float64            `json:"absolute_value"`
+	RangeStart      *Time              `json:"range_start,omitempty"`
+	OfferingItem    *UsageOfferingItem `json:"offering_item,omitempty"`
+}
+
+// GetUsages reads a tenant's usage, optionally only the named usages.
+func (c *Client) GetUsages(ctx context.Context, tenantID string, usageNames ...string) ([]Usage, error) {
+	v := url.Values{}
+	set(v, "usage_names", strings.Join(usageNames, ","))
+	var out items[Usage]
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/tenants/{id}/usages", args: []string{tenantID}, query: v,
+		out: &out, op: "get usages of tenant " + tenantID})
+	return out.Items, err
+}

@@ -1,0 +1,264 @@
+package accountserver
+
+import (
+	"context"
+	"iter"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Common role IDs of access policies.
+const (
+	RolePartnerAdmin    = "partner_admin"
+	RoleCompanyAdmin    = "company_admin"
+	RoleUnitAdmin       = "unit_admin"
+	RoleReadonlyAdmin   = "readonly_admin"
+	RoleBackupUser      = "backup_user"
+	RoleProtectionAdmin = "protection_admin"
+	RoleSyncShareUser   = "sync_share_user"
+)
+
+// AccessPolicy is one role of a user in a tenant.
+type AccessPolicy struct {
+	ID                string `json:"id,omitempty"`
+	Version           int64  `json:"version,omitempty"`
+	TrusteeType       string `json:"trustee_type"`
+	TrusteeID         string `json:"trustee_id"`
+	TenantID          string `json:"tenant_id"`
+	IssuerID          string `json:"issuer_id,omitempty"`
+	RoleID            string `json:"role_id"`
+	ResourceNamespace string `json:"resource_namespace,omitempty"`
+	ResourcePath      string `json:"resource_path,omitempty"`
+	ResourceServerID  string `json:"resource_server_id,omitempty"`
+	CreatedAt         *Time  `json:"created_at,omitempty"`
+	UpdatedAt         *Time  `json:"updated_at,omitempty"`
+	DeletedAt         *Time  `json:"deleted_at,omitempty"`
+}
+
+// User is the server's user.
+type User struct {
+	ID               string         `json:"id"`
+	Version          int64          `json:"version"`
+	TenantID         string         `json:"tenant_id"`
+	Login            string         `json:"login"`
+	Contact          Contact        `json:"contact"`
+	Activated        bool           `json:"activated"`
+	Enabled          bool           `json:"enabled"`
+	CreatedAt        Time           `json:"created_at"`
+	UpdatedAt        Time           `json:"updated_at"`
+	DeletedAt        *Time          `json:"deleted_at,omitempty"`
+	Language         string         `json:"language,omitempty"`
+	IDPID            string         `json:"idp_id,omitempty"`
+	ExternalID       *string        `json:"external_id,omitempty"`
+	PersonalTenantID *string        `json:"personal_tenant_id,omitempty"`
+	BusinessTypes    []string       `json:"business_types,omitempty"`
+	Notifications    []string       `json:"notifications,omitempty"`
+	MFAStatus        string         `json:"mfa_status,omitempty"`
+	AccessPolicies   []AccessPolicy `json:"access_policies,omitempty"`
+	OriginID         *string        `json:"origin_id,omitempty"`
+	OriginExternalID *string        `json:"origin_external_id,omitempty"`
+	DisableAfter     *Time          `json:"disable_after,omitempty"`
+	TermsAccepted    bool           `json:"terms_accepted"`
+}
+
+// UserCreate is the body of POST /users.
+type UserCreate struct {
+	TenantID      string   `json:"tenant_id"`
+	Login         string   `json:"login"`
+	Contact       Contact  `json:"contact"`
+	Enabled       *bool    `json:"enabled,omitempty"`
+	Language      string   `json:"language,omitempty"`
+	BusinessTypes []string `json:"business_types,omitempty"`
+	Notifications []string `json:"notifications,omitempty"`
+	ExternalID    string   `json:"external_id,omitempty"`
+	IDPID         string   `json:"idp_id,omitempty"`
+	DisableAfter  *Time    `json:"disable_after,omitempty"`
+}
+
+// UserUpdate is the body of PUT /users/{id}; nil fields are left as they are. A pointer to an
+// empty slice clears Notifications.
+type UserUpdate struct {
+	Version       int64     `json:"version"`
+	Contact       *Contact  `json:"contact,omitempty"`
+	Enabled       *bool     `json:"enabled,omitempty"`
+	Language      *string   `json:"language,omitempty"`
+	Notifications *[]string `json:"notifications,omitempty"`
+	DisableAfter  *Time     `json:"disable_after,omitempty"`
+}
+
+// UserQuery selects users for ListUsers.
+type UserQuery struct {
+	SubtreeRootTenantID string
+	UpdatedSince        time.Time
+	Lod                 string
+	Limit               int
+	WithAccessPolicies  bool
+	AllowDeleted        bool
+}
+
+// CreateUser creates a user (200). Like every POST it is not re-sent once it may have reached the
+// server; on IsUnavailable look the login up (FindUserByLogin) before creating again.
+func (c *Client) CreateUser(ctx context.Context, in UserCreate) (*User, error) {
+	var u User
+	err := c.do(ctx, &request{method: http.MethodPost, route: "/users", body: in, out: &u,
+		op: "create user " + strconv.Quote(in.Login) + " in tenant " + in.TenantID})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// GetUser reads one user.
+func (c *Client) GetUser(ctx context.Context, id string, opts ...ReadOption) (*User, error) {
+	var u User
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/users/{id}", args: []string{id}, query: readQuery(opts),
+		out: &u, op: "get user " + id})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// GetUsers reads users by ID, MaxBatch per request; unknown IDs are absent.
+func (c *Client) GetUsers(ctx context.Context, ids []string, opts ...ReadOption) ([]User, error) {
+	var out []User
+	for chunk := range batches(ids) {
+		q := readQuery(opts)
+		q.Set("uuids", strings.Join(chunk, ","))
+		if err := collect(pagesOf[User](ctx, c, "/users", nil, q, "get users"), func(u User) { out = append(out, u) }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ListUsers yields the users q selects, following the paging cursor.
+func (c *Client) ListUsers(ctx context.Context, q UserQuery) iter.Seq2[User, error] {
+	v := url.Values{}
+	set(v, "subtree_root_tenant_id", q.SubtreeRootTenantID)
+	if !q.UpdatedSince.IsZero() {
+		v.Set("updated_since", q.UpdatedSince.UTC().Format(time.RFC3339))
+	}
+	set(v, "lod", q.Lod)
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.WithAccessPolicies {
+		v.Set("with_access_policies", "true")
+	}
+	if q.AllowDeleted {
+		v.Set("allow_deleted", "true")
+	}
+	return pagesOf[User](ctx, c, "/users", nil, v, "list users")
+}
+
+// ListTenantUsers reads the users of one tenant (its user IDs, then the users in batches).
+func (c *Client) ListTenantUsers(ctx context.Context, tenantID string) ([]User, error) {
+	ids, err := c.TenantUserIDs(ctx, tenantID)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	return c.GetUsers(ctx, ids)
+}
+
+// FindUserByLogin returns the user of tenantID with this login, or an error for which IsNotFound
+// holds. It recovers a create whose answer was lost.
+func (c *Client) FindUserByLogin(ctx context.Context, tenantID, login string) (*User, error) {
+	users, err := c.ListTenantUsers(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range users {
+		if strings.EqualFold(users[i].Login, login) {
+			return &users[i], nil
+		}
+	}
+	op := "find user " + strconv.Quote(login) + " in tenant " + tenantID
+	return nil, newLocalError(op, kindNotFound, "no such user", c.redactor())
+}
+
+// UpdateUser changes a user; in.Version must be the current version.
+func (c *Client) UpdateUser(ctx context.Context, id string, in UserUpdate) (*User, error) {
+	var u User
+	err := c.do(ctx, &request{method: http.MethodPut, route: "/users/{id}", args: []string{id}, body: in, out: &u,
+		op: "update user " + id})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// DeleteUser soft-deletes a user.
+func (c *Client) DeleteUser(ctx context.Context, id string, version int64) error {
+	return c.do(ctx, &request{method: http.MethodDelete, route: "/users/{id}", args: []string{id},
+		query: versionQuery(version), op: "delete user " + id})
+}
+
+// RestoreUser brings back a soft-deleted user.
+func (c *Client) RestoreUser(ctx context.Context, id string, force, enable bool) error {
+	q := url.Values{}
+	if force {
+		q.Set("force", "true")
+	}
+	if enable {
+		q.Set("enable", "true")
+	}
+	return c.do(ctx, &request{method: http.MethodPost, route: "/users/{id}/restore", args: []string{id}, query: q,
+		op: "restore user " + id})
+}
+
+// CheckLogin reports whether a login is free (204) rather than taken (409). Logins are unique
+// across the whole server.
+func (c *Client) CheckLogin(ctx context.Context, login string) (bool, error) {
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/users/check_login", query: url.Values{"username": {login}},
+		op: "check login " + strconv.Quote(login)})
+	switch {
+	case err == nil:
+		return true, nil
+	case IsConflict(err):
+		return false, nil
+	}
+	return false, err
+}
+
+// GetAccessPolicies reads a user's roles.
+func (c *Client) GetAccessPolicies(ctx context.Context, userID string) ([]AccessPolicy, error) {
+	var out items[AccessPolicy]
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/users/{id}/access_policies", args: []string{userID}, out: &out,
+		op: "get access policies of user " + userID})
+	return out.Items, err
+}
+
+// PutAccessPolicies replaces a user's roles.
+func (c *Client) PutAccessPolicies(ctx context.Context, userID string, policies []AccessPolicy) ([]AccessPolicy, error) {
+	if policies == nil {
+		policies = []AccessPolicy{}
+	}
+	var out items[AccessPolicy]
+	err := c.do(ctx, &request{method: http.MethodPut, route: "/users/{id}/access_policies", args: []string{userID},
+		body: items[AccessPolicy]{Items: policies}, out: &out, op: "put access policies of user " + userID})
+	return out.Items, err
+}
+
+// SetPassword sets a user's password, which activates the user (204). The password never
+// appears in an error or a log line, even if the server quotes it.
+func (c *Client) SetPassword(ctx context.Context, userID, password string) error {
+	return c.do(ctx, &request{method: http.MethodPost, route: "/users/{id}/password", args: []string{userID},
+		body: map[string]string{"password": password}, secrets: []string{password}, op: "set password of user " + userID})
+}
+
+// SendActivationEmail asks the server to mail the activation link. Not re-sent on a lost answer,
+// to avoid a second mail.
+func (c *Client) SendActivationEmail(ctx context.Context, userID string) error {
+	return c.do(ctx, &request{method: http.MethodPost, route: "/users/{id}/send-activation-email", args: []string{userID},
+		op: "send activation email to user " + userID})
+}
+
+// SetUserMFA turns two-factor authentication on or off for a user.
+func (c *Client) SetUserMFA(ctx context.Context, userID string, enabled bool) error {
+	return c.do(ctx, &request{method: http.MethodPut, route: "/users/{id}/mfa/status", args: []string{userID},
+		body: map[string]bool{"enabled": enabled}, op: "set mfa of user " + userID})
+}
