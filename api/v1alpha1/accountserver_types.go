@@ -172,6 +172,18 @@ type ClusterAccountServerList struct {
 	Items           []ClusterAccountServer `json:"items"`
 }
 
+// ConnectionSpec returns the connection settings.
+func (a *AccountServer) ConnectionSpec() *AccountServerSpec { return &a.Spec }
+
+// ConnectionStatus returns the observed state of the connection.
+func (a *AccountServer) ConnectionStatus() *AccountServerStatus { return &a.Status }
+
+// ConnectionSpec returns the connection settings.
+func (c *ClusterAccountServer) ConnectionSpec() *AccountServerSpec { return &c.Spec.AccountServerSpec }
+
+// ConnectionStatus returns the observed state of the connection.
+func (c *ClusterAccountServer) ConnectionStatus() *AccountServerStatus { return &c.Status }
+
 func init() {
 	SchemeBuilder.Register(&AccountServer{}, &AccountServerList{}, &ClusterAccountServer{}, &ClusterAccountServerList{})
 }

@@ -52,3 +52,18 @@ type SecretKeySelector struct {
 	// +kubebuilder:validation:MaxLength=253
 	Key string `json:"key"`
 }
+
+// AccountServerReference names the connection an object lives on.
+type AccountServerReference struct {
+	// Kind of the connection object: a namespaced AccountServer in the
+	// object's own namespace, or a ClusterAccountServer that allows it.
+	// +optional
+	// +kubebuilder:default=AccountServer
+	// +kubebuilder:validation:Enum=AccountServer;ClusterAccountServer
+	Kind string `json:"kind,omitempty"`
+
+	// Name of the connection object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}

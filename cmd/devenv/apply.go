@@ -33,23 +33,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// applyDir server-side applies every manifest in dir (kustomization.yaml
-// aside) in file-name order, creating the namespaces they name, and returns
-// what it applied.
+// applyDir server-side applies the manifests of dir, creating the namespaces
+// they name, and returns what it applied. With a kustomization.yaml, the
+// files its resources list, in that order (as `kubectl apply -k` would);
+// otherwise every *.yaml in file-name order.
 func applyDir(ctx context.Context, k8s client.Client, dir string, out io.Writer) ([]client.Object, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	files, err := manifestFiles(dir)
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("no manifests (*.yaml) in %s", dir)
-	}
-	sort.Strings(files)
 	var applied []client.Object
 	for _, f := range files {
-		if filepath.Base(f) == "kustomization.yaml" {
-			continue
-		}
 		objs, err := readManifests(f)
 		if err != nil {
 			return applied, err
@@ -68,6 +62,35 @@ func applyDir(ctx context.Context, k8s client.Client, dir string, out io.Writer)
 		}
 	}
 	return applied, nil
+}
+
+func manifestFiles(dir string) ([]string, error) {
+	kust, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if errors.Is(err, os.ErrNotExist) {
+		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("no manifests (*.yaml) in %s", dir)
+		}
+		sort.Strings(files)
+		return files, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var k struct {
+		Resources []string `json:"resources"`
+	}
+	if err := utilyaml.Unmarshal(kust, &k); err != nil {
+		return nil, fmt.Errorf("parsing %s/kustomization.yaml: %w", dir, err)
+	}
+	files := make([]string, 0, len(k.Resources))
+	for _, r := range k.Resources {
+		files = append(files, filepath.Join(dir, r))
+	}
+	return files, nil
 }
 
 func readManifests(path string) ([]*unstructured.Unstructured, error) {

@@ -53,6 +53,7 @@ type options struct {
 	exitWhenReady bool
 	timeout       time.Duration
 	verbose       bool
+	emulatorAddr  string
 }
 
 func main() {
@@ -65,6 +66,7 @@ func main() {
 	fs.BoolVar(&opts.exitWhenReady, "exit-when-ready", false, "Exit 0 once every applied object of the accounts group is Ready (non-zero after --timeout) instead of running until interrupted.")
 	fs.DurationVar(&opts.timeout, "timeout", 5*time.Minute, "With --exit-when-ready: how long to wait for Ready.")
 	fs.BoolVar(&opts.verbose, "v", false, "Show the manager's and the control plane's logs.")
+	fs.StringVar(&opts.emulatorAddr, "emulator-addr", "127.0.0.1:8443", "Address of the in-process account server emulator (port 0 picks a free one).")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -114,6 +116,16 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 		return err
 	}
 
+	emu, stopEmulator, err := startEmulator(opts.emulatorAddr, out)
+	if err != nil {
+		return err
+	}
+	defer stopEmulator()
+	emulatorConn, err := createEmulatorConnection(ctx, k8s, emu)
+	if err != nil {
+		return err
+	}
+
 	mgrErr := make(chan error, 1)
 	mgrCtx, stopMgr := context.WithCancel(ctx)
 	defer func() {
@@ -133,12 +145,13 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 		fmt.Fprintln(out, "devenv: manager left out (--manager=false); start one against the kubeconfig")
 	}
 
-	var applied []client.Object
+	applied := []client.Object{emulatorConn}
 	if opts.samples != "none" && opts.samples != "" {
-		applied, err = applyDir(ctx, k8s, opts.samples, out)
+		samples, err := applyDir(ctx, k8s, opts.samples, out)
 		if err != nil {
 			return err
 		}
+		applied = append(applied, samples...)
 	}
 
 	w := newReadyWatcher(k8s, applied, out)

@@ -19,12 +19,18 @@ limitations under the License.
 package operator
 
 import (
+	"fmt"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	accountsv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+	connectionctrl "github.com/tenant-operator/tenant-operator/internal/controller/connection"
+	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 )
 
 // DefaultNamespace is where the operator runs, and where a
@@ -36,6 +42,13 @@ const DefaultNamespace = "tenant-operator-system"
 type Options struct {
 	// Namespace the operator runs in.
 	Namespace string
+	// ConfigureClient, when set, adjusts every account server client's
+	// config before it is built (tests inject clocks and HTTP clients).
+	ConfigureClient func(*accountserver.Config)
+	// AfterTenantCreate, when set, runs between a tenant's create request
+	// and the write of its status.id (crash-safety tests stop the manager
+	// there).
+	AfterTenantCreate func(*accountsv1alpha1.Tenant)
 }
 
 // NewScheme returns the scheme with the built-in types and this group's.
@@ -46,13 +59,20 @@ func NewScheme() *runtime.Scheme {
 	return s
 }
 
-// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=accountservers;clusteraccountservers,verbs=get;list;watch
-// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=accountservers/status;clusteraccountservers/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
-
 // Setup registers every controller with the manager.
 func Setup(mgr ctrl.Manager, opts Options) error {
-	_ = mgr
-	_ = opts
+	registry := &connection.Registry{
+		Reader:            mgr.GetClient(),
+		SecretReader:      mgr.GetAPIReader(),
+		OperatorNamespace: opts.Namespace,
+		Logger:            mgr.GetLogger().WithName("accountserver"),
+		Configure:         opts.ConfigureClient,
+	}
+	if err := connectionctrl.Setup(mgr, registry); err != nil {
+		return fmt.Errorf("connection controllers: %w", err)
+	}
+	if err := tenant.Setup(mgr, registry, opts.AfterTenantCreate); err != nil {
+		return fmt.Errorf("tenant controller: %w", err)
+	}
 	return nil
 }

@@ -1,0 +1,115 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Annotations the operator reads or writes on managed objects.
+const (
+	// AnnotationPaused set to "true" stops all reconciling until removed.
+	AnnotationPaused = "accounts.tenant-operator.io/paused"
+	// AnnotationCreatePending is written before a create request is sent and
+	// removed once status.id holds the result. Found on start, it means an
+	// earlier create may have gone through: the object is looked up by its
+	// natural key and adopted instead of created twice.
+	AnnotationCreatePending = "accounts.tenant-operator.io/create-pending"
+	// Finalizer keeps an object until its remote object is deleted (or
+	// orphaned).
+	Finalizer = "accounts.tenant-operator.io/finalizer"
+)
+
+// DeletionPolicy says what happens to the remote object when the Kubernetes
+// object is deleted.
+// +kubebuilder:validation:Enum=Delete;Orphan
+type DeletionPolicy string
+
+// Deletion policies.
+const (
+	DeletionDelete DeletionPolicy = "Delete"
+	DeletionOrphan DeletionPolicy = "Orphan"
+)
+
+// ManagementPolicy says whether the operator writes to the account server.
+// +kubebuilder:validation:Enum=Managed;ObserveOnly
+type ManagementPolicy string
+
+// Management policies.
+const (
+	ManagementManaged     ManagementPolicy = "Managed"
+	ManagementObserveOnly ManagementPolicy = "ObserveOnly"
+)
+
+// ManagedSpec is the part of the spec every remote kind shares.
+type ManagedSpec struct {
+	// AccountServerRef names the connection the object lives on. Kinds that
+	// name a tenant (or a parent tenant by reference) inherit its connection
+	// when this is left out.
+	// +optional
+	AccountServerRef *AccountServerReference `json:"accountServerRef,omitempty"`
+
+	// DeletionPolicy: Delete (default) deletes the remote object with the
+	// Kubernetes object; Orphan leaves it on the server.
+	// +optional
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// ManagementPolicy: Managed (default) makes the server match the spec;
+	// ObserveOnly never writes to the server and mirrors the remote object
+	// named by importID into status.
+	// +optional
+	// +kubebuilder:default=Managed
+	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
+
+	// ImportID adopts an existing remote object (its UUID) instead of
+	// creating one. It must lie inside the connection's tenant subtree, and
+	// cannot be changed once set.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	ImportID string `json:"importID,omitempty"`
+}
+
+// ManagedStatus is the part of the status every remote kind shares.
+type ManagedStatus struct {
+	// ID is the remote object's UUID.
+	// +optional
+	ID string `json:"id,omitempty"`
+
+	// Version is the remote object's version last seen.
+	// +optional
+	Version int64 `json:"version,omitempty"`
+
+	// ObservedGeneration is the generation the conditions describe.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions: Ready (the remote object matches the spec), Reconciling
+	// (work in progress) and Stalled (a spec error retrying cannot fix).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// LocalReference names an object of this group in the same namespace.
+type LocalReference struct {
+	// Name of the object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}

@@ -1,0 +1,278 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package connection reconciles AccountServer and ClusterAccountServer: it
+// reads the credentials Secret, gets a token, finds the tenant the
+// credentials act in, and reports them in status. The client it builds is the
+// one every other controller uses for that connection.
+package connection
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	conn "github.com/tenant-operator/tenant-operator/internal/connection"
+)
+
+// Condition reasons of a connection object.
+const (
+	ReasonConnected          = "Connected"
+	ReasonInvalidCredentials = "InvalidCredentials"
+	ReasonForbidden          = "Forbidden"
+	ReasonUnreachable        = "Unreachable"
+	ReasonConnecting         = "Connecting"
+)
+
+// secretIndex indexes connection objects by every Secret they read
+// ("namespace/name"), so a changed Secret wakes exactly its connections.
+const secretIndex = ".spec.secretRefs"
+
+// Failures back off from a second to five minutes: a connection with wrong
+// credentials asks the server for a token a handful of times an hour, not in
+// a hot loop.
+const (
+	minBackoff = time.Second
+	maxBackoff = 5 * time.Minute
+)
+
+// Reconciler reconciles one kind of connection object.
+type Reconciler[T conn.Object] struct {
+	Client   client.Client
+	Registry *conn.Registry
+	Recorder events.EventRecorder
+	// New returns an empty object of the reconciled kind.
+	New func() T
+	// NewList returns an empty list of the reconciled kind.
+	NewList func() client.ObjectList
+	// Items returns the objects of a list made by NewList.
+	Items func(client.ObjectList) []T
+}
+
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=accountservers;clusteraccountservers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=accountservers/status;clusteraccountservers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one connection object's status in line with what the
+// account server says of its credentials.
+func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	obj := r.New()
+	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			key := conn.KeyOf(obj)
+			key.Namespace, key.Name = req.Namespace, req.Name
+			r.Registry.Forget(key)
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	before := obj.ConnectionStatus().DeepCopy()
+	status := obj.ConnectionStatus()
+	status.ObservedGeneration = obj.GetGeneration()
+
+	checkErr := r.check(ctx, obj, status)
+	if checkErr == nil {
+		setConditions(status, obj.GetGeneration(), metav1.ConditionTrue, ReasonConnected,
+			fmt.Sprintf("Acting in tenant %s (%s)", status.TenantName, status.TenantID), false)
+	} else {
+		reason, stalled := classify(checkErr)
+		setConditions(status, obj.GetGeneration(), metav1.ConditionFalse, reason, checkErr.Error(), stalled)
+	}
+
+	if !equality.Semantic.DeepEqual(before, status) {
+		wasReady := meta.IsStatusConditionTrue(before.Conditions, v1.ConditionReady)
+		base := obj.DeepCopyObject().(T)
+		*base.ConnectionStatus() = *before
+		patch := client.MergeFrom(base)
+		if err := r.Client.Status().Patch(ctx, obj, patch); err != nil {
+			return ctrl.Result{}, err
+		}
+		ready := meta.FindStatusCondition(status.Conditions, v1.ConditionReady)
+		switch {
+		case checkErr == nil && !wasReady:
+			log.Info("connection ready", "tenant", status.TenantID)
+			r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonConnected, "Connect", ready.Message)
+		case checkErr != nil:
+			r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ready.Reason, "Connect", ready.Message)
+		}
+	}
+	if checkErr != nil {
+		// The workqueue's exponential backoff decides when to try again.
+		return ctrl.Result{}, checkErr
+	}
+	return ctrl.Result{RequeueAfter: jitter(resyncInterval(obj))}, nil
+}
+
+// check gets a token and the tenant the credentials act in, and records
+// them in status.
+func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServerStatus) error {
+	c, err := r.Registry.ClientFor(ctx, obj)
+	if err != nil {
+		return err
+	}
+	expiry, err := c.Token(ctx)
+	if err != nil {
+		return err
+	}
+	tenantID, err := c.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	tenant, err := c.GetTenant(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	status.TenantID, status.TenantName = tenant.ID, tenant.Name
+	exp := metav1.NewTime(expiry.UTC().Truncate(time.Second))
+	status.TokenExpiresAt = &exp
+	return nil
+}
+
+// classify turns a failure into a condition reason, and says whether only a
+// change of spec or Secret can fix it (Stalled) rather than time.
+func classify(err error) (reason string, stalled bool) {
+	if r, ok := conn.ReasonOf(err); ok {
+		return string(r), r != conn.ReasonNotReady
+	}
+	switch {
+	case accountserver.IsUnauthorized(err), accountserver.IsInvalid(err):
+		return ReasonInvalidCredentials, true
+	case accountserver.IsForbidden(err):
+		return ReasonForbidden, true
+	default:
+		return ReasonUnreachable, false
+	}
+}
+
+func setConditions(s *v1.AccountServerStatus, gen int64, ready metav1.ConditionStatus, reason, msg string, stalled bool) {
+	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionReady, Status: ready, Reason: reason, Message: msg, ObservedGeneration: gen})
+	if ready == metav1.ConditionTrue {
+		meta.RemoveStatusCondition(&s.Conditions, v1.ConditionReconciling)
+		meta.RemoveStatusCondition(&s.Conditions, v1.ConditionStalled)
+		return
+	}
+	if stalled {
+		meta.RemoveStatusCondition(&s.Conditions, v1.ConditionReconciling)
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionStalled, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: gen})
+		return
+	}
+	meta.RemoveStatusCondition(&s.Conditions, v1.ConditionStalled)
+	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: gen})
+}
+
+func resyncInterval(o conn.Object) time.Duration {
+	if ri := o.ConnectionSpec().ResyncInterval; ri != nil && ri.Duration > 0 {
+		return ri.Duration
+	}
+	return conn.DefaultResyncInterval
+}
+
+// jitter spreads resyncs of many objects over a tenth of the interval.
+func jitter(d time.Duration) time.Duration {
+	return d + time.Duration(rand.Int64N(int64(d/10)+1))
+}
+
+// SetupWithManager registers the reconciler, its Secret index and watches.
+func (r *Reconciler[T]) SetupWithManager(mgr ctrl.Manager, name string) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), r.New(), secretIndex, func(o client.Object) []string {
+		c := o.(T)
+		spec := c.ConnectionSpec()
+		keys := []string{r.Registry.SecretKeyFor(c, spec.CredentialsSecretRef).String()}
+		if spec.TLS != nil && spec.TLS.CASecretRef != nil {
+			keys = append(keys, r.Registry.SecretKeyFor(c, spec.TLS.CASecretRef.SecretReference).String())
+		}
+		return keys
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		// Our own status writes must not wake us again.
+		For(r.New(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// Only metadata: a Secret's data is read when needed, never cached.
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.forSecret), builder.OnlyMetadata).
+		WithOptions(controller.Options{
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](minBackoff, maxBackoff),
+		}).
+		Complete(r)
+}
+
+func (r *Reconciler[T]) forSecret(ctx context.Context, s client.Object) []reconcile.Request {
+	list := r.NewList()
+	if err := r.Client.List(ctx, list, client.MatchingFields{secretIndex: s.GetNamespace() + "/" + s.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "listing connections of a Secret", "secret", s.GetName())
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, o := range r.Items(list) {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+	}
+	return reqs
+}
+
+// Setup registers the AccountServer and ClusterAccountServer controllers.
+func Setup(mgr ctrl.Manager, registry *conn.Registry) error {
+	as := &Reconciler[*v1.AccountServer]{
+		Client: mgr.GetClient(), Registry: registry, Recorder: mgr.GetEventRecorder("accountserver-controller"),
+		New:     func() *v1.AccountServer { return &v1.AccountServer{} },
+		NewList: func() client.ObjectList { return &v1.AccountServerList{} },
+		Items: func(l client.ObjectList) []*v1.AccountServer {
+			var out []*v1.AccountServer
+			for i := range l.(*v1.AccountServerList).Items {
+				out = append(out, &l.(*v1.AccountServerList).Items[i])
+			}
+			return out
+		},
+	}
+	if err := as.SetupWithManager(mgr, "accountserver"); err != nil {
+		return err
+	}
+	cas := &Reconciler[*v1.ClusterAccountServer]{
+		Client: mgr.GetClient(), Registry: registry, Recorder: mgr.GetEventRecorder("clusteraccountserver-controller"),
+		New:     func() *v1.ClusterAccountServer { return &v1.ClusterAccountServer{} },
+		NewList: func() client.ObjectList { return &v1.ClusterAccountServerList{} },
+		Items: func(l client.ObjectList) []*v1.ClusterAccountServer {
+			var out []*v1.ClusterAccountServer
+			for i := range l.(*v1.ClusterAccountServerList).Items {
+				out = append(out, &l.(*v1.ClusterAccountServerList).Items[i])
+			}
+			return out
+		},
+	}
+	return cas.SetupWithManager(mgr, "clusteraccountserver")
+}

@@ -1,0 +1,378 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package tenant says how a Tenant object talks to the account server; the
+// generic loop in internal/managed does everything else.
+package tenant
+
+import (
+	"context"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/managed"
+)
+
+// Condition reasons of the Tenant kind.
+const (
+	ReasonParentNotFound = "ParentNotFound"
+	ReasonPricingOneWay  = "PricingOneWay"
+)
+
+// ParentRefIndex indexes Tenants by the name of their parentRef.
+const ParentRefIndex = ".spec.parentRef.name"
+
+// maxDepth bounds walks up the tenant tree (parentRef chains, ancestors).
+const maxDepth = 32
+
+// remote is a tenant as read from the server, with its pricing when the
+// spec sets a currency (only the pricing endpoint tells it).
+type remote struct {
+	tenant  *accountserver.Tenant
+	pricing *accountserver.Pricing
+}
+
+func (r *remote) RemoteID() string     { return r.tenant.ID }
+func (r *remote) RemoteVersion() int64 { return r.tenant.Version }
+
+// resolved is what Resolve found for one reconcile.
+type resolved struct {
+	parentID   string
+	parentPath []string
+}
+
+// External talks to the account server about tenants.
+type External struct {
+	Reader client.Reader
+}
+
+type request = managed.Request[*v1.Tenant]
+
+var _ managed.External[*v1.Tenant, *remote] = &External{}
+
+// ConnectionRef is the tenant's own accountServerRef, or its parent's.
+func (e *External) ConnectionRef(ctx context.Context, t *v1.Tenant) (v1.AccountServerReference, error) {
+	cur := t
+	for range maxDepth {
+		if ref := cur.Spec.AccountServerRef; ref != nil {
+			return *ref, nil
+		}
+		if cur.Spec.ParentRef == nil {
+			return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
+				"spec.accountServerRef is required unless spec.parentRef names a Tenant to inherit the connection from")
+		}
+		parent, err := e.parent(ctx, cur)
+		if err != nil {
+			return v1.AccountServerReference{}, err
+		}
+		cur = parent
+	}
+	return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec, "parentRef chain is longer than %d or has a cycle", maxDepth)
+}
+
+func (e *External) parent(ctx context.Context, t *v1.Tenant) (*v1.Tenant, error) {
+	p := &v1.Tenant{}
+	if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Spec.ParentRef.Name}, p); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, managed.Waiting(managed.ReasonWaitingForReference, "waiting for parent Tenant %s to exist", t.Spec.ParentRef.Name)
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// Resolve finds the parent's UUID and the path down to it.
+func (e *External) Resolve(ctx context.Context, req *request) error {
+	t := req.Object
+	res := &resolved{}
+	switch {
+	case t.Spec.ParentRef != nil:
+		p, err := e.parent(ctx, t)
+		if err != nil {
+			return err
+		}
+		if p.Status.ID == "" || len(p.Status.Path) == 0 {
+			return managed.Waiting(managed.ReasonWaitingForReference, "waiting for parent Tenant %s to be created", p.Name)
+		}
+		res.parentID, res.parentPath = p.Status.ID, p.Status.Path
+	case t.Spec.ParentID != "":
+		res.parentID = t.Spec.ParentID
+		if t.Status.ParentID == res.parentID && len(t.Status.Path) > 0 {
+			res.parentPath = t.Status.Path[:len(t.Status.Path)-1]
+		} else {
+			path, err := e.ancestors(ctx, req, res.parentID)
+			if err != nil {
+				return err
+			}
+			res.parentPath = path
+		}
+	default:
+		res.parentID = req.Conn.TenantID
+	}
+	if res.parentID == req.Conn.TenantID {
+		res.parentPath = []string{req.Conn.TenantName}
+	}
+	req.Extra = res
+	return nil
+}
+
+// ancestors returns the names from the connection's tenant down to id,
+// failing with OutsideScope when id is not in the connection's subtree.
+func (e *External) ancestors(ctx context.Context, req *request, id string) ([]string, error) {
+	var names []string
+	for range maxDepth {
+		if id == req.Conn.TenantID {
+			return append([]string{req.Conn.TenantName}, names...), nil
+		}
+		t, err := req.Conn.Client.GetTenant(ctx, id)
+		switch {
+		case accountserver.IsForbidden(err):
+			return nil, managed.Stalled(managed.ReasonOutsideScope, "parent tenant %s lies outside the subtree of tenant %s that the connection acts in", id, req.Conn.TenantID)
+		case accountserver.IsNotFound(err):
+			return nil, managed.Stalled(ReasonParentNotFound, "parent tenant %s does not exist on the server", id)
+		case err != nil:
+			return nil, err
+		}
+		names = append([]string{t.Name}, names...)
+		if t.ParentID == t.ID {
+			break // the root
+		}
+		id = t.ParentID
+	}
+	return nil, managed.Stalled(managed.ReasonOutsideScope, "parent tenant lies outside the subtree of tenant %s that the connection acts in", req.Conn.TenantID)
+}
+
+func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
+
+// Observe reads the tenant, and its pricing when the spec sets a currency.
+func (e *External) Observe(ctx context.Context, req *request, id string) (*remote, error) {
+	t, err := req.Conn.Client.GetTenant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := &remote{tenant: t}
+	if p := req.Object.Spec.Pricing; p != nil && p.Currency != "" {
+		if r.pricing, err = req.Conn.Client.GetPricing(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Find looks for a tenant of the same name under the same parent.
+func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
+	t, err := req.Conn.Client.FindTenantByName(ctx, resolvedOf(req).parentID, remoteName(req.Object))
+	if accountserver.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return &remote{tenant: t}, true, nil
+}
+
+// CanAdopt refuses the connection's own tenant: deleting this object would
+// delete the tenant the operator's credentials live in.
+func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
+	if r.tenant.ID == req.Conn.TenantID {
+		return managed.Stalled(managed.ReasonOutsideScope, "tenant %s is the one the connection acts in; it cannot be managed through that connection", r.tenant.ID)
+	}
+	return nil
+}
+
+// Create creates the tenant under its parent, after checking that the
+// parent lies in the connection's subtree.
+func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
+	res := resolvedOf(req)
+	if err := e.checkScope(ctx, req, res.parentID); err != nil {
+		return nil, err
+	}
+	t, err := req.Conn.Client.CreateTenant(ctx, toCreate(req.Object, res.parentID))
+	if err != nil {
+		return nil, err
+	}
+	return &remote{tenant: t}, nil
+}
+
+// checkScope fails with OutsideScope, before any write, when parentID is
+// not in the connection's subtree (the server answers 403 for those).
+func (e *External) checkScope(ctx context.Context, req *request, parentID string) error {
+	if parentID == req.Conn.TenantID {
+		return nil
+	}
+	_, err := req.Conn.Client.GetTenant(ctx, parentID)
+	switch {
+	case accountserver.IsForbidden(err):
+		return managed.Stalled(managed.ReasonOutsideScope, "parent tenant %s lies outside the subtree of tenant %s that the connection acts in", parentID, req.Conn.TenantID)
+	case accountserver.IsNotFound(err):
+		return managed.Stalled(ReasonParentNotFound, "parent tenant %s does not exist on the server", parentID)
+	}
+	return err
+}
+
+// Diff names what differs: the tenant's own fields, MFA and pricing.
+func (e *External) Diff(req *request, r *remote) ([]string, error) {
+	t := req.Object
+	_, fields := tenantUpdate(t, resolvedOf(req).parentID, r.tenant)
+	if mfaDiffers(t, r.tenant) {
+		fields = append(fields, "mfa")
+	}
+	pricing, err := pricingDiff(t, r)
+	if err != nil {
+		return nil, err
+	}
+	return append(fields, pricing...), nil
+}
+
+func pricingDiff(t *v1.Tenant, r *remote) ([]string, error) {
+	p := t.Spec.Pricing
+	if p == nil {
+		return nil, nil
+	}
+	var fields []string
+	if string(p.Mode) != r.tenant.PricingMode {
+		if r.tenant.PricingMode == string(v1.PricingProduction) {
+			return nil, managed.Stalled(ReasonPricingOneWay, "tenant %s is in production pricing, which cannot be switched back to %s", r.tenant.ID, p.Mode)
+		}
+		fields = append(fields, "pricing.mode")
+	}
+	if p.Currency != "" && r.pricing != nil && p.Currency != ptr.Deref(r.pricing.Currency, "") {
+		fields = append(fields, "pricing.currency")
+	}
+	return fields, nil
+}
+
+// Update sends the tenant's own fields in one versioned PUT, then MFA and
+// pricing through their endpoints, and reads the tenant again if those
+// changed it.
+func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
+	t, c := req.Object, req.Conn.Client
+	res := resolvedOf(req)
+	out := &remote{tenant: r.tenant, pricing: r.pricing}
+	if u, fields := tenantUpdate(t, res.parentID, r.tenant); len(fields) > 0 {
+		if u.ParentID != nil {
+			if err := e.checkScope(ctx, req, res.parentID); err != nil {
+				return nil, err
+			}
+		}
+		updated, err := c.UpdateTenant(ctx, r.tenant.ID, u)
+		if err != nil {
+			return nil, err
+		}
+		out.tenant = updated
+	}
+	reread := false
+	if mfaDiffers(t, out.tenant) {
+		if err := c.SetTenantMFA(ctx, r.tenant.ID, t.Spec.MFA.Enabled); err != nil {
+			return nil, err
+		}
+		reread = true
+	}
+	if fields, err := pricingDiff(t, out); err != nil {
+		return nil, err
+	} else if len(fields) > 0 {
+		current := out.pricing
+		if current == nil {
+			if current, err = c.GetPricing(ctx, r.tenant.ID); err != nil {
+				return nil, err
+			}
+		}
+		want := accountserver.Pricing{Mode: string(t.Spec.Pricing.Mode), Version: current.Version, Currency: current.Currency}
+		if t.Spec.Pricing.Currency != "" {
+			want.Currency = ptr.To(t.Spec.Pricing.Currency)
+		}
+		if _, err := c.UpdatePricing(ctx, r.tenant.ID, want); err != nil {
+			return nil, err
+		}
+		reread = true
+	}
+	if reread {
+		return e.Observe(ctx, req, r.tenant.ID)
+	}
+	return out, nil
+}
+
+// Delete disables the tenant (the server refuses to delete an enabled one),
+// then deletes it with the version that answer carried.
+func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
+	c := req.Conn.Client
+	version := r.tenant.Version
+	if r.tenant.Enabled {
+		disabled, err := c.UpdateTenant(ctx, r.tenant.ID, accountserver.TenantUpdate{Version: version, Enabled: ptr.To(false)})
+		if err != nil {
+			return err
+		}
+		version = disabled.Version
+	}
+	return c.DeleteTenant(ctx, r.tenant.ID, version)
+}
+
+// Dependants are the Tenants whose parentRef names this one.
+func (e *External) Dependants(ctx context.Context, t *v1.Tenant) ([]string, error) {
+	return managed.Referencing(ctx, e.Reader, &v1.TenantList{}, "Tenant", t.Namespace, ParentRefIndex, t.Name)
+}
+
+// SetStatus mirrors the remote tenant into status.
+func (e *External) SetStatus(req *request, r *remote) {
+	st := &req.Object.Status
+	t := r.tenant
+	st.ParentID, st.Kind, st.Enabled = t.ParentID, t.Kind, ptr.To(t.Enabled)
+	st.MFAStatus, st.PricingMode = t.MFAStatus, t.PricingMode
+	st.ProductionStartDate = nil
+	if t.ProductionStartDate != nil && !t.ProductionStartDate.IsZero() {
+		st.ProductionStartDate = ptr.To(metav1.NewTime(t.ProductionStartDate.Time.UTC().Truncate(1e9)))
+	}
+	if res, ok := req.Extra.(*resolved); ok && len(res.parentPath) > 0 && res.parentID == t.ParentID {
+		st.Path = append(slices.Clone(res.parentPath), t.Name)
+	}
+}
+
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants/finalizers,verbs=update
+
+// Setup registers the Tenant controller.
+func Setup(mgr ctrl.Manager, registry *connection.Registry, afterCreate func(*v1.Tenant)) error {
+	parentNames := func(t *v1.Tenant) []string {
+		if t.Spec.ParentRef == nil {
+			return nil
+		}
+		return []string{t.Spec.ParentRef.Name}
+	}
+	r := &managed.Reconciler[*v1.Tenant, *remote]{
+		Kind:        "Tenant",
+		Client:      mgr.GetClient(),
+		APIReader:   mgr.GetAPIReader(),
+		Registry:    registry,
+		Recorder:    mgr.GetEventRecorder("tenant-controller"),
+		External:    &External{Reader: mgr.GetClient()},
+		New:         func() *v1.Tenant { return &v1.Tenant{} },
+		AfterCreate: afterCreate,
+	}
+	return r.SetupWithManager(mgr, managed.Options[*v1.Tenant]{
+		List:       func() client.ObjectList { return &v1.TenantList{} },
+		References: []managed.Reference[*v1.Tenant]{{Field: ParentRefIndex, Target: &v1.Tenant{}, Names: parentNames}},
+		Dependents: []managed.Dependent{{Object: &v1.Tenant{}, Names: func(o client.Object) []string { return parentNames(o.(*v1.Tenant)) }}},
+	})
+}

@@ -1,0 +1,92 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package managed
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Condition reasons the loop sets. Per-kind code adds its own through
+// Waiting and Stalled errors.
+const (
+	ReasonSynced              = "Synced"
+	ReasonObserved            = "Observed"
+	ReasonCreating            = "Creating"
+	ReasonUpdating            = "Updating"
+	ReasonWaitingForReference = "WaitingForReference"
+	ReasonWaitingForServer    = "WaitingForAccountServer"
+	ReasonDeletionBlocked     = "DeletionBlocked"
+	ReasonDeleting            = "Deleting"
+	ReasonAlreadyExists       = "AlreadyExists"
+	ReasonRejected            = "Rejected"
+	ReasonForbidden           = "Forbidden"
+	ReasonOutsideScope        = "OutsideScope"
+	ReasonRemoteDeleted       = "RemoteDeleted"
+	ReasonImportNotFound      = "ImportNotFound"
+	ReasonTransientError      = "TransientError"
+	ReasonInvalidSpec         = "InvalidSpec"
+)
+
+// WaitingError means progress needs another object first (a reference, a
+// connection). The loop reports it as Reconciling and does not poll: a watch
+// on that object wakes it.
+type WaitingError struct {
+	Reason  string
+	Message string
+}
+
+func (e *WaitingError) Error() string { return e.Message }
+
+// StalledError means the spec cannot be carried out as it is; retrying does
+// not help. The loop reports it as Stalled and waits for a change of spec.
+type StalledError struct {
+	Reason  string
+	Message string
+}
+
+func (e *StalledError) Error() string { return e.Message }
+
+// Waiting returns a WaitingError.
+func Waiting(reason, format string, a ...any) error {
+	return &WaitingError{Reason: reason, Message: fmt.Sprintf(format, a...)}
+}
+
+// Stalled returns a StalledError.
+func Stalled(reason, format string, a ...any) error {
+	return &StalledError{Reason: reason, Message: fmt.Sprintf(format, a...)}
+}
+
+func asWaiting(err error) (*WaitingError, bool) {
+	var w *WaitingError
+	ok := errors.As(err, &w)
+	return w, ok
+}
+
+func asStalled(err error) (*StalledError, bool) {
+	var s *StalledError
+	ok := errors.As(err, &s)
+	return s, ok
+}
+
+// Failures back off from a second to five minutes: a flaky server is asked
+// again soon, a broken one a few times an hour.
+const (
+	minBackoff = time.Second
+	maxBackoff = 5 * time.Minute
+)

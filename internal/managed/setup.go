@@ -1,0 +1,196 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package managed
+
+import (
+	"context"
+
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+)
+
+// connectionIndex indexes managed objects by the connection they name
+// ("Kind/name"), so a connection that becomes Ready wakes its objects.
+const connectionIndex = ".spec.accountServerRef"
+
+// pausedChanged passes updates that set or clear the pause annotation.
+var pausedChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	return e.ObjectOld.GetAnnotations()[v1.AnnotationPaused] != e.ObjectNew.GetAnnotations()[v1.AnnotationPaused]
+}}
+
+// Reference is a by-name reference from the managed kind to another object
+// of the group in the same namespace (a parent, a tenant).
+type Reference[O Object] struct {
+	// Field names the index, e.g. ".spec.parentRef.name".
+	Field string
+	// Target is an empty object of the referenced kind.
+	Target client.Object
+	// Names returns the names o refers to through this field.
+	Names func(o O) []string
+}
+
+// Dependent is a kind whose objects refer to the managed kind; deleting a
+// managed object waits for them, and their deletion wakes it.
+type Dependent struct {
+	// Object is an empty object of the dependent kind.
+	Object client.Object
+	// Names returns the names of managed objects o refers to.
+	Names func(o client.Object) []string
+}
+
+// Options tune one kind's controller.
+type Options[O Object] struct {
+	References              []Reference[O]
+	Dependents              []Dependent
+	MaxConcurrentReconciles int
+	// List returns an empty list of the managed kind.
+	List func() client.ObjectList
+}
+
+// SetupWithManager registers the loop for one kind, with the indexes and
+// watches that wake an object when what it waits for changes, instead of
+// polling.
+func (r *Reconciler[O, R]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) error {
+	ctx := context.Background()
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, r.New(), connectionIndex, func(o client.Object) []string {
+		if ref := o.(O).Managed().AccountServerRef; ref != nil {
+			return []string{connectionKey(ref.Kind, ref.Name)}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, ref := range opts.References {
+		names := ref.Names
+		if err := idx.IndexField(ctx, r.New(), ref.Field, func(o client.Object) []string { return names(o.(O)) }); err != nil {
+			return err
+		}
+	}
+
+	workers := opts.MaxConcurrentReconciles
+	if workers == 0 {
+		workers = 4
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		Named(lower(r.Kind)).
+		// Our own writes (status, finalizer, create marker) must not wake
+		// us again, or a refused create would be retried forever: only the
+		// spec (generation, which deletion bumps too) and the pause
+		// annotation do.
+		For(r.New(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, pausedChanged))).
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: workers,
+			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](minBackoff, maxBackoff),
+		}).
+		Watches(&v1.AccountServer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.waiting(ctx, opts, client.InNamespace(o.GetNamespace()), client.MatchingFields{connectionIndex: connectionKey(connection.KindAccountServer, o.GetName())})
+		})).
+		Watches(&v1.ClusterAccountServer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.waiting(ctx, opts, client.MatchingFields{connectionIndex: connectionKey(connection.KindClusterAccountServer, o.GetName())})
+		}))
+	for _, ref := range opts.References {
+		field := ref.Field
+		b = b.Watches(ref.Target, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.waiting(ctx, opts, client.InNamespace(o.GetNamespace()), client.MatchingFields{field: o.GetName()})
+		}))
+	}
+	for _, dep := range opts.Dependents {
+		names := dep.Names
+		b = b.Watches(dep.Object, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return r.blockedBy(ctx, o, names(o))
+		}))
+	}
+	return b.Complete(r)
+}
+
+// waiting lists the managed objects selected by opts that are not Ready:
+// only those can be waiting for what changed. Ready objects are left alone,
+// so a busy referenced object costs its dependants nothing.
+func (r *Reconciler[O, R]) waiting(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
+	list := opts.List()
+	if err := r.Client.List(ctx, list, sel...); err != nil {
+		logf.FromContext(ctx).Error(err, "listing objects to wake")
+		return nil
+	}
+	var reqs []reconcile.Request
+	_ = meta.EachListItem(list, func(item runtimeObject) error {
+		o := item.(O)
+		if !meta.IsStatusConditionTrue(o.ManagedStatus().Conditions, v1.ConditionReady) || o.GetDeletionTimestamp() != nil {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		}
+		return nil
+	})
+	return reqs
+}
+
+// blockedBy wakes the managed objects a deleted dependent referred to, if
+// they are themselves being deleted (their deletion may have been waiting).
+func (r *Reconciler[O, R]) blockedBy(ctx context.Context, dependent client.Object, names []string) []reconcile.Request {
+	if dependent.GetDeletionTimestamp() == nil {
+		return nil
+	}
+	var reqs []reconcile.Request
+	for _, n := range names {
+		o := r.New()
+		key := client.ObjectKey{Namespace: dependent.GetNamespace(), Name: n}
+		if err := r.Client.Get(ctx, key, o); err == nil && o.GetDeletionTimestamp() != nil {
+			reqs = append(reqs, reconcile.Request{NamespacedName: key})
+		}
+	}
+	return reqs
+}
+
+// Referencing names the objects of list's kind in namespace whose field
+// index holds name: what still refers to a managed object.
+func Referencing(ctx context.Context, c client.Reader, list client.ObjectList, kind, namespace, field, name string) ([]string, error) {
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{field: name}); err != nil {
+		return nil, err
+	}
+	var out []string
+	err := meta.EachListItem(list, func(item runtimeObject) error {
+		out = append(out, kind+" "+item.(client.Object).GetName())
+		return nil
+	})
+	return out, err
+}
+
+func connectionKey(kind, name string) string {
+	if kind == "" {
+		kind = connection.KindAccountServer
+	}
+	return kind + "/" + name
+}
+
+type runtimeObject = runtime.Object
+
+func lower(s string) string { return strings.ToLower(s) }
