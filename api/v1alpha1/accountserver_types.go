@@ -185,5 +185,5 @@ func (c *ClusterAccountServer) ConnectionSpec() *AccountServerSpec { return &c.S
 func (c *ClusterAccountServer) ConnectionStatus() *AccountServerStatus { return &c.Status }
 
 func init() {
-	SchemeBuilder.Register(&AccountServer{}, &AccountServerList{}, &ClusterAccountServer{}, &ClusterAccountServerList{})
+	register(&AccountServer{}, &AccountServerList{}, &ClusterAccountServer{}, &ClusterAccountServerList{})
 }

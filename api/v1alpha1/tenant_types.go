@@ -229,5 +229,5 @@ func (t *Tenant) Managed() *ManagedSpec { return &t.Spec.ManagedSpec }
 func (t *Tenant) ManagedStatus() *ManagedStatus { return &t.Status.ManagedStatus }
 
 func init() {
-	SchemeBuilder.Register(&Tenant{}, &TenantList{})
+	register(&Tenant{}, &TenantList{})
 }

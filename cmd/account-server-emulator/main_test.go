@@ -97,7 +97,7 @@ func call(t *testing.T, method, u, tok, body string) (int, map[string]any) {
 
 func TestRunPrintsAndServes(t *testing.T) {
 	out, stop := startRun(t, "--addr", "127.0.0.1:0")
-	defer stop()
+	defer checkStop(t, stop)
 	for _, k := range []string{"url", "client_id", "client_secret", "tenant_id", "root_tenant_id"} {
 		if out[k] == "" {
 			t.Errorf("%s missing from the output %v", k, out)
@@ -136,7 +136,7 @@ func TestRunStateSurvivesRestart(t *testing.T) {
 	}
 
 	out2, stop2 := startRun(t, args...)
-	defer stop2()
+	defer checkStop(t, stop2)
 	if diff := cmp.Diff(out["tenant_id"], out2["tenant_id"]); diff != "" {
 		t.Errorf("the bootstrap tenant survives a restart -want +got:\n%s", diff)
 	}
@@ -149,7 +149,7 @@ func TestRunStateSurvivesRestart(t *testing.T) {
 
 func TestRunFaultFlags(t *testing.T) {
 	out, stop := startRun(t, "--addr", "127.0.0.1:0", "--fail-rate", "1")
-	defer stop()
+	defer checkStop(t, stop)
 	resp, err := http.Get(out["url"] + "/_emulator/faults")
 	if err != nil {
 		t.Fatal(err)
@@ -176,5 +176,13 @@ func TestRunRefusesBadFlags(t *testing.T) {
 				t.Errorf("run accepted %v", args)
 			}
 		})
+	}
+}
+
+// checkStop stops a run and fails the test if it did not end cleanly.
+func checkStop(t *testing.T, stop func() error) {
+	t.Helper()
+	if err := stop(); err != nil {
+		t.Errorf("stopping the emulator: %v", err)
 	}
 }

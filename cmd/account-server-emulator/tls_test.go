@@ -56,7 +56,7 @@ func writeSelfSigned(t *testing.T) (certFile, keyFile string) {
 func TestRunServesTLS(t *testing.T) {
 	certFile, keyFile := writeSelfSigned(t)
 	out, stop := startRun(t, "--addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile)
-	defer stop()
+	defer checkStop(t, stop)
 	if !strings.HasPrefix(out["url"], "https://") {
 		t.Fatalf("url %q is not https", out["url"])
 	}

@@ -186,7 +186,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 				}
 			}
 			// Unwrapping must not reach the oauth2 library's error, which prints the raw answer.
-			for u := error(err); u != nil; u = unwrap(u) {
+			for u := err; u != nil; u = unwrap(u) {
 				if l := leaks(u.Error(), tokens); len(l) > 0 {
 					t.Errorf("%s: secrets %q reachable through Unwrap: %s", tc.reason, l, u.Error())
 				}

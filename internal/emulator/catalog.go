@@ -224,7 +224,7 @@ type TenantApplications struct {
 
 func (s *Server) listTenantsApplications(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
-	ids, e := uuidList(r, "tenants", true)
+	ids, e := uuidList(r, "tenants")
 	if e != nil {
 		writeAPIError(w, e)
 		return
@@ -332,14 +332,11 @@ func (s *Server) bind(tenantID, appID string) {
 	x.Bindings[tenantID] = out
 }
 
-// uuidList reads a comma-separated list of UUIDs from a query parameter.
-func uuidList(r *http.Request, name string, required bool) ([]string, *apiError) {
+// uuidList reads a required comma-separated list of UUIDs from a query parameter.
+func uuidList(r *http.Request, name string) ([]string, *apiError) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
-		if required {
-			return nil, errBadRequest("query parameter %s is required", name)
-		}
-		return nil, nil
+		return nil, errBadRequest("query parameter %s is required", name)
 	}
 	var out []string
 	for _, id := range strings.Split(v, ",") {

@@ -284,7 +284,7 @@ func (s *Server) dropInfraItems(infraID string, caps []string) {
 
 func (s *Server) listInfras(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
-	ids, e := uuidList(r, "uuids", true)
+	ids, e := uuidList(r, "uuids")
 	if e != nil {
 		writeAPIError(w, e)
 		return

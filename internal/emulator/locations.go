@@ -141,7 +141,7 @@ func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
-	ids, e := uuidList(r, "uuids", true)
+	ids, e := uuidList(r, "uuids")
 	if e != nil {
 		writeAPIError(w, e)
 		return

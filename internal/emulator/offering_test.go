@@ -794,7 +794,7 @@ func TestItemPrices(t *testing.T) {
 		{"the example's versions are now stale", seed, errCode{409, codeVersionMismatch}},
 		{"a price is a decimal string", map[string]any{"items": []map[string]any{{"application_id": CyberProtectionAppID, "name": "vms", "price": "ten"}}}, errCode{400, 400}},
 		{"unknown fields are refused", map[string]any{"items": []map[string]any{{"application_id": CyberProtectionAppID, "name": "vms", "price": "1", "currency": "EUR"}}}, errCode{400, 400}},
-		{"the application must exist", strings.Replace(seedPutItemPrices, "1497533157730", "0", -1), errCode{404, 404}},
+		{"the application must exist", strings.ReplaceAll(seedPutItemPrices, "1497533157730", "0"), errCode{404, 404}},
 		{"items is required", map[string]any{}, errCode{400, 400}},
 	}
 	for _, tc := range cases {

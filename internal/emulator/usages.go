@@ -177,7 +177,7 @@ func (s *Server) getUsages(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) batchUsages(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
-	ids, e := uuidList(r, "tenants", true)
+	ids, e := uuidList(r, "tenants")
 	if e != nil {
 		writeAPIError(w, e)
 		return

@@ -62,7 +62,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(gexec.CleanupBuildArtifacts)
 
-	cmd := exec.Command(devenvBin, "--manager=false", "--samples", "none", "--kubeconfig", kubeconfig)
+	cmd := exec.Command(devenvBin, "--manager=false", "--samples", "none", "--kubeconfig", kubeconfig, "--emulator-addr", "127.0.0.1:0")
 	cmd.Dir = repoRoot
 	devenv, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())

@@ -1,0 +1,100 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+)
+
+const someUUID = "0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
+
+var _ = Describe("Tenant", func() {
+	newTenant := func(mutate func(*v1.TenantSpec)) *v1.Tenant {
+		spec := v1.TenantSpec{
+			ManagedSpec: v1.ManagedSpec{AccountServerRef: &v1.AccountServerReference{Name: "eu2"}},
+			Kind:        v1.TenantCustomer,
+		}
+		if mutate != nil {
+			mutate(&spec)
+		}
+		return &v1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("tenant"), Namespace: "default"}, Spec: spec}
+	}
+
+	It("accepts a good tenant and fills in the defaults", func() {
+		t := newTenant(func(s *v1.TenantSpec) {
+			s.ParentID = someUUID
+			s.Contact = &v1.Contact{Email: "admin@acme.example"}
+		})
+		Expect(k8s.Create(ctx, t)).To(Succeed())
+		got := &v1.Tenant{}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(t), got)).To(Succeed())
+		Expect(got.Spec.Enabled).To(Equal(ptr.To(true)))
+		Expect(got.Spec.DeletionPolicy).To(Equal(v1.DeletionDelete))
+		Expect(got.Spec.ManagementPolicy).To(Equal(v1.ManagementManaged))
+		Expect(got.Spec.AccountServerRef.Kind).To(Equal("AccountServer"))
+	})
+
+	DescribeTable("refuses a bad tenant with a clear message",
+		func(mutate func(*v1.TenantSpec), fragments ...string) {
+			expectRefused(newTenant(mutate), fragments...)
+		},
+		Entry("an unknown kind", func(s *v1.TenantSpec) { s.Kind = "reseller" },
+			"spec.kind", "Unsupported value"),
+		Entry("both parentRef and parentID", func(s *v1.TenantSpec) {
+			s.ParentRef = &v1.LocalReference{Name: "p"}
+			s.ParentID = someUUID
+		}, "set at most one of parentRef and parentID"),
+		Entry("a parentID that is no UUID", func(s *v1.TenantSpec) { s.ParentID = "not-a-uuid" },
+			"spec.parentID"),
+		Entry("an importID that is no UUID", func(s *v1.TenantSpec) { s.ImportID = "ABC" },
+			"spec.importID"),
+		Entry("a contact email that is no address", func(s *v1.TenantSpec) { s.Contact = &v1.Contact{Email: "nobody"} },
+			"email must be an email address"),
+		Entry("ObserveOnly without importID", func(s *v1.TenantSpec) { s.ManagementPolicy = v1.ManagementObserveOnly },
+			"managementPolicy ObserveOnly needs importID"),
+		Entry("an unknown deletion policy", func(s *v1.TenantSpec) { s.DeletionPolicy = "Keep" },
+			"spec.deletionPolicy"),
+		Entry("an unknown connection kind", func(s *v1.TenantSpec) { s.AccountServerRef.Kind = "Server" },
+			"spec.accountServerRef.kind"),
+	)
+
+	It("keeps importID once set", func() {
+		t := newTenant(func(s *v1.TenantSpec) { s.ImportID = someUUID })
+		Expect(k8s.Create(ctx, t)).To(Succeed())
+		t.Spec.ImportID = "1f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
+		err := k8s.Update(ctx, t)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("importID cannot be changed or removed once set"))
+	})
+
+	It("never changes status.id once set", func() {
+		t := newTenant(nil)
+		Expect(k8s.Create(ctx, t)).To(Succeed())
+		t.Status.ID = someUUID
+		Expect(k8s.Status().Update(ctx, t)).To(Succeed())
+		t.Status.ID = "1f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
+		err := k8s.Status().Update(ctx, t)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("status.id never changes once set"))
+	})
+})
