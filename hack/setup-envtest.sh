@@ -14,8 +14,11 @@ DIR="${ASSETS_ROOT}/k8s/${K8S_VERSION}-$(go env GOOS)-$(go env GOARCH)"
 
 log() { echo "setup-envtest: $*" >&2; }
 
-apiserver_ok() { [ -x "$DIR/kube-apiserver" ] && "$DIR/kube-apiserver" --version 2>/dev/null | grep -q "v${K8S_VERSION}\$"; }
-etcd_ok() { [ -x "$DIR/etcd" ] && "$DIR/etcd" --version 2>/dev/null | grep -q "etcd Version: ${ETCD_VERSION#v}"; }
+# The version is read whole before it is matched: with pipefail, grep -q
+# closing the pipe early can kill the writer and fail the check at random.
+version_of() { [ -x "$1" ] && "$1" --version 2>/dev/null; }
+apiserver_ok() { local v; v="$(version_of "$DIR/kube-apiserver")" && grep -q "v${K8S_VERSION}\$" <<<"$v"; }
+etcd_ok() { local v; v="$(version_of "$DIR/etcd")" && grep -q "etcd Version: ${ETCD_VERSION#v}" <<<"$v"; }
 kubectl_ok() { [ -x "$DIR/kubectl" ] && "$DIR/kubectl" version --client >/dev/null 2>&1; }
 
 mkdir -p "$DIR"

@@ -352,7 +352,7 @@ func (r *Reconciler[O, R]) create(ctx context.Context, req *Request[O]) (R, erro
 			_ = r.clearPending(ctx, obj)
 			return zero, Stalled(ReasonAlreadyExists, "%s; set importID to adopt the existing object", serverMessage(err))
 		}
-		if accountserver.IsInvalid(err) || accountserver.IsForbidden(err) {
+		if _, stalled := asStalled(err); stalled || accountserver.IsInvalid(err) || accountserver.IsForbidden(err) {
 			_ = r.clearPending(ctx, obj)
 		}
 		// Otherwise the request may have reached the server: keep the

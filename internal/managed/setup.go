@@ -56,7 +56,16 @@ type Reference[O Object] struct {
 	Target client.Object
 	// Names returns the names o refers to through this field.
 	Names func(o O) []string
+	// MetadataOnly watches the target's metadata only (Secrets: their data
+	// is read when needed, never cached).
+	MetadataOnly bool
+	// WakeAll wakes every referencing object when the target changes, not
+	// only those still waiting (a rotated password Secret, say).
+	WakeAll bool
 }
+
+// TenantRefIndex indexes objects by the name in their spec.tenantRef.
+const TenantRefIndex = ".spec.tenantRef.name"
 
 // Dependent is a kind whose objects refer to the managed kind; deleting a
 // managed object waits for them, and their deletion wakes it.
@@ -119,10 +128,18 @@ func (r *Reconciler[O, R]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) e
 			return r.waiting(ctx, opts, client.MatchingFields{connectionIndex: connectionKey(connection.KindClusterAccountServer, o.GetName())})
 		}))
 	for _, ref := range opts.References {
-		field := ref.Field
+		field, all := ref.Field, ref.WakeAll
+		var wopts []builder.WatchesOption
+		if ref.MetadataOnly {
+			wopts = append(wopts, builder.OnlyMetadata)
+		}
 		b = b.Watches(ref.Target, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return r.waiting(ctx, opts, client.InNamespace(o.GetNamespace()), client.MatchingFields{field: o.GetName()})
-		}))
+			sel := []client.ListOption{client.InNamespace(o.GetNamespace()), client.MatchingFields{field: o.GetName()}}
+			if all {
+				return r.all(ctx, opts, sel...)
+			}
+			return r.waiting(ctx, opts, sel...)
+		}), wopts...)
 	}
 	for _, dep := range opts.Dependents {
 		names := dep.Names
@@ -148,6 +165,21 @@ func (r *Reconciler[O, R]) waiting(ctx context.Context, opts Options[O], sel ...
 		if !meta.IsStatusConditionTrue(o.ManagedStatus().Conditions, v1.ConditionReady) || o.GetDeletionTimestamp() != nil {
 			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
 		}
+		return nil
+	})
+	return reqs
+}
+
+// all lists every managed object selected.
+func (r *Reconciler[O, R]) all(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
+	list := opts.List()
+	if err := r.Client.List(ctx, list, sel...); err != nil {
+		logf.FromContext(ctx).Error(err, "listing objects to wake")
+		return nil
+	}
+	var reqs []reconcile.Request
+	_ = meta.EachListItem(list, func(item runtimeObject) error {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(item.(O))})
 		return nil
 	})
 	return reqs

@@ -31,6 +31,7 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/connection"
 	connectionctrl "github.com/tenant-operator/tenant-operator/internal/controller/connection"
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
+	"github.com/tenant-operator/tenant-operator/internal/controller/user"
 )
 
 // DefaultNamespace is where the operator runs, and where a
@@ -73,6 +74,9 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := tenant.Setup(mgr, registry, opts.AfterTenantCreate); err != nil {
 		return fmt.Errorf("tenant controller: %w", err)
+	}
+	if err := user.Setup(mgr, registry); err != nil {
+		return fmt.Errorf("user controller: %w", err)
 	}
 	return nil
 }

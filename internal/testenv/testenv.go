@@ -169,3 +169,5 @@ func (e *Env) Connection(ctx context.Context, name, clientID, clientSecret strin
 type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

@@ -66,15 +66,15 @@ var _ = Describe("Tenant crash safety", func() {
 	It("adopts what an interrupted create made when the manager restarts between the create and the status write", func() {
 		conn, _ := connection(nil)
 		name := uniq("interrupted")
-		stopManager()
+		suite.StopManager()
 
 		var once sync.Once
 		fired := make(chan struct{})
-		startManager(operator.Options{AfterTenantCreate: func(t *v1.Tenant) {
+		suite.StartManager(operator.Options{AfterTenantCreate: func(t *v1.Tenant) {
 			if t.Name == name {
 				once.Do(func() {
 					close(fired)
-					mgrCancel()
+					suite.Crash()
 					// The process dies here: status.id is never written.
 					panic("simulated crash between the create and the status write")
 				})
@@ -83,14 +83,14 @@ var _ = Describe("Tenant crash safety", func() {
 		t := tenantOn(conn, name, v1.TenantCustomer, nil)
 		Expect(k8s.Create(ctx, t)).To(Succeed())
 		Eventually(fired).WithTimeout(time.Minute).Should(BeClosed())
-		Eventually(mgrDone).WithTimeout(time.Minute).Should(Receive())
+		suite.StopManager()
 
 		crashed := get(t)(Default)
 		Expect(crashed.Status.ID).To(BeEmpty(), "the crash came before status.id was written")
 		Expect(crashed.Annotations).To(HaveKey(v1.AnnotationCreatePending))
 		Expect(namedOnServer(name)).To(Equal(1), "the create went through")
 
-		startManager(operator.Options{})
+		suite.StartManager(operator.Options{})
 		got := expectReady(t)
 		Expect(namedOnServer(name)).To(Equal(1), "the restarted manager adopted instead of creating a twin")
 		Expect(remoteTenant(got.Status.ID).Name).To(Equal(name))
@@ -127,7 +127,7 @@ var _ = Describe("Tenant steady state", func() {
 		Expect(stalled.Message).To(ContainSubstring("cannot be placed under a tenant of kind customer"), "the server's own message")
 
 		// Events and the last status patches land a little after Ready.
-		settled(env.APIWrites, 5*time.Second, env.LastAPIWrite)
+		suite.Settled(5 * time.Second)
 		apiBefore, writesBefore := env.APIWrites(), len(writesBy(clientID))
 		readsBefore, stallBefore := len(requestsBy(clientID)), len(requestsBy(stallClient))
 		Consistently(func() int64 { return env.APIWrites() - apiBefore }).

@@ -73,6 +73,14 @@ var _ managed.External[*v1.Tenant, *remote] = &External{}
 
 // ConnectionRef is the tenant's own accountServerRef, or its parent's.
 func (e *External) ConnectionRef(ctx context.Context, t *v1.Tenant) (v1.AccountServerReference, error) {
+	return ConnectionOf(ctx, e.Reader, t)
+}
+
+// ConnectionOf is the connection a Tenant lives on: its own
+// accountServerRef, or the one it inherits up its parentRef chain. Kinds
+// that name a tenant inherit it through here.
+func ConnectionOf(ctx context.Context, reader client.Reader, t *v1.Tenant) (v1.AccountServerReference, error) {
+	e := &External{Reader: reader}
 	cur := t
 	for range maxDepth {
 		if ref := cur.Spec.AccountServerRef; ref != nil {
@@ -205,7 +213,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // parent lies in the connection's subtree.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 	res := resolvedOf(req)
-	if err := e.checkScope(ctx, req, res.parentID); err != nil {
+	if err := CheckScope(ctx, req.Conn, res.parentID); err != nil {
 		return nil, err
 	}
 	t, err := req.Conn.Client.CreateTenant(ctx, toCreate(req.Object, res.parentID))
@@ -213,22 +221,6 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 		return nil, err
 	}
 	return &remote{tenant: t}, nil
-}
-
-// checkScope fails with OutsideScope, before any write, when parentID is
-// not in the connection's subtree (the server answers 403 for those).
-func (e *External) checkScope(ctx context.Context, req *request, parentID string) error {
-	if parentID == req.Conn.TenantID {
-		return nil
-	}
-	_, err := req.Conn.Client.GetTenant(ctx, parentID)
-	switch {
-	case accountserver.IsForbidden(err):
-		return managed.Stalled(managed.ReasonOutsideScope, "parent tenant %s lies outside the subtree of tenant %s that the connection acts in", parentID, req.Conn.TenantID)
-	case accountserver.IsNotFound(err):
-		return managed.Stalled(ReasonParentNotFound, "parent tenant %s does not exist on the server", parentID)
-	}
-	return err
 }
 
 // Diff names what differs: the tenant's own fields, MFA and pricing.
@@ -272,7 +264,7 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 	out := &remote{tenant: r.tenant, pricing: r.pricing}
 	if u, fields := tenantUpdate(t, res.parentID, r.tenant); len(fields) > 0 {
 		if u.ParentID != nil {
-			if err := e.checkScope(ctx, req, res.parentID); err != nil {
+			if err := CheckScope(ctx, req.Conn, res.parentID); err != nil {
 				return nil, err
 			}
 		}
@@ -328,9 +320,48 @@ func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
 	return c.DeleteTenant(ctx, r.tenant.ID, version)
 }
 
-// Dependants are the Tenants whose parentRef names this one.
+// Dependants are the Tenants whose parentRef, and the Users whose
+// tenantRef, names this one.
 func (e *External) Dependants(ctx context.Context, t *v1.Tenant) ([]string, error) {
-	return managed.Referencing(ctx, e.Reader, &v1.TenantList{}, "Tenant", t.Namespace, ParentRefIndex, t.Name)
+	children, err := managed.Referencing(ctx, e.Reader, &v1.TenantList{}, "Tenant", t.Namespace, ParentRefIndex, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	users, err := managed.Referencing(ctx, e.Reader, &v1.UserList{}, "User", t.Namespace, managed.TenantRefIndex, t.Name)
+	return append(children, users...), err
+}
+
+// GetTenant reads the Tenant object name in namespace, waiting (not
+// failing) while it does not exist or has no remote ID yet.
+func GetTenant(ctx context.Context, reader client.Reader, namespace, name string) (*v1.Tenant, error) {
+	t := &v1.Tenant{}
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, t); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", name)
+		}
+		return nil, err
+	}
+	if t.Status.ID == "" {
+		return t, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to be created", name)
+	}
+	return t, nil
+}
+
+// CheckScope fails with OutsideScope, before any write, when tenantID is
+// not in the connection's subtree (the server answers 403 for those), and
+// with ParentNotFound when it does not exist.
+func CheckScope(ctx context.Context, conn *connection.Connection, tenantID string) error {
+	if tenantID == conn.TenantID {
+		return nil
+	}
+	_, err := conn.Client.GetTenant(ctx, tenantID)
+	switch {
+	case accountserver.IsForbidden(err):
+		return managed.Stalled(managed.ReasonOutsideScope, "tenant %s lies outside the subtree of tenant %s that the connection acts in", tenantID, conn.TenantID)
+	case accountserver.IsNotFound(err):
+		return managed.Stalled(ReasonParentNotFound, "tenant %s does not exist on the server", tenantID)
+	}
+	return err
 }
 
 // SetStatus mirrors the remote tenant into status.
@@ -373,6 +404,16 @@ func Setup(mgr ctrl.Manager, registry *connection.Registry, afterCreate func(*v1
 	return r.SetupWithManager(mgr, managed.Options[*v1.Tenant]{
 		List:       func() client.ObjectList { return &v1.TenantList{} },
 		References: []managed.Reference[*v1.Tenant]{{Field: ParentRefIndex, Target: &v1.Tenant{}, Names: parentNames}},
-		Dependents: []managed.Dependent{{Object: &v1.Tenant{}, Names: func(o client.Object) []string { return parentNames(o.(*v1.Tenant)) }}},
+		Dependents: []managed.Dependent{
+			{Object: &v1.Tenant{}, Names: func(o client.Object) []string { return parentNames(o.(*v1.Tenant)) }},
+			{Object: &v1.User{}, Names: func(o client.Object) []string { return tenantRefNames(o.(*v1.User).Spec.TenantRef) }},
+		},
 	})
+}
+
+func tenantRefNames(ref *v1.LocalReference) []string {
+	if ref == nil {
+		return nil
+	}
+	return []string{ref.Name}
 }

@@ -24,7 +24,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -134,7 +133,7 @@ var _ = Describe("Tenant", func() {
 		id := expectReady(t).Status.ID
 
 		r := remoteTenant(id)
-		_, err := admin.UpdateTenant(ctx, id, accountserver.TenantUpdate{Version: r.Version, Name: ptr.To("hijacked"),
+		_, err := suite.Admin.UpdateTenant(ctx, id, accountserver.TenantUpdate{Version: r.Version, Name: ptr.To("hijacked"),
 			Contact: &accountserver.Contact{Email: "evil@drift.example", Phone: "+999"}})
 		Expect(err).NotTo(HaveOccurred())
 
@@ -144,7 +143,7 @@ var _ = Describe("Tenant", func() {
 	})
 
 	It("mirrors an imported tenant without writing when ObserveOnly", func() {
-		existing, err := admin.CreateTenant(ctx, accountserver.TenantCreate{Name: uniq("observed"), ParentID: boot.TenantID, Kind: "customer"})
+		existing, err := suite.Admin.CreateTenant(ctx, accountserver.TenantCreate{Name: uniq("observed"), ParentID: boot.TenantID, Kind: "customer"})
 		Expect(err).NotTo(HaveOccurred())
 		t := tenantOn(conn, uniq("observer"), v1.TenantPartner, func(t *v1.Tenant) {
 			t.Spec.ImportID = existing.ID
@@ -162,7 +161,7 @@ var _ = Describe("Tenant", func() {
 		Expect(remoteTenant(existing.ID).Version).To(Equal(existing.Version))
 
 		Expect(k8s.Delete(ctx, got)).To(Succeed())
-		Eventually(func() bool { return apierrorsIsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(t), &v1.Tenant{})) }).Should(BeTrue())
+		expectGone(t)
 		Expect(remoteTenant(existing.ID).DeletedAt).To(BeNil())
 	})
 
@@ -171,7 +170,7 @@ var _ = Describe("Tenant", func() {
 		Expect(k8s.Create(ctx, t)).To(Succeed())
 		id := expectReady(t).Status.ID
 		Expect(k8s.Delete(ctx, t)).To(Succeed())
-		Eventually(func() bool { return apierrorsIsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(t), &v1.Tenant{})) }).Should(BeTrue())
+		expectGone(t)
 		r := remoteTenant(id)
 		Expect(r.DeletedAt).To(BeNil())
 		Expect(r.Enabled).To(BeTrue())
@@ -194,7 +193,7 @@ var _ = Describe("Tenant", func() {
 		before := len(writesBy(clientID))
 		Expect(k8s.Delete(ctx, child)).To(Succeed())
 		for _, t := range []*v1.Tenant{child, parent} {
-			Eventually(func() bool { return apierrorsIsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(t), &v1.Tenant{})) }).WithTimeout(time.Minute).Should(BeTrue())
+			expectGone(t)
 		}
 		for _, id := range []string{cid, pid} {
 			r, ok := emu.Tenant(id)
@@ -213,7 +212,7 @@ var _ = Describe("Tenant", func() {
 
 	It("stalls with AlreadyExists instead of adopting a tenant of the same name", func() {
 		name := uniq("taken")
-		_, err := admin.CreateTenant(ctx, accountserver.TenantCreate{Name: name, ParentID: boot.TenantID, Kind: "customer"})
+		_, err := suite.Admin.CreateTenant(ctx, accountserver.TenantCreate{Name: name, ParentID: boot.TenantID, Kind: "customer"})
 		Expect(err).NotTo(HaveOccurred())
 		t := tenantOn(conn, name, v1.TenantCustomer, nil)
 		Expect(k8s.Create(ctx, t)).To(Succeed())
@@ -240,7 +239,7 @@ var _ = Describe("Tenant", func() {
 	})
 
 	It("adopts an imported tenant and makes it match the spec", func() {
-		existing, err := admin.CreateTenant(ctx, accountserver.TenantCreate{Name: uniq("legacy"), ParentID: boot.TenantID, Kind: "customer"})
+		existing, err := suite.Admin.CreateTenant(ctx, accountserver.TenantCreate{Name: uniq("legacy"), ParentID: boot.TenantID, Kind: "customer"})
 		Expect(err).NotTo(HaveOccurred())
 		t := tenantOn(conn, uniq("adopter"), v1.TenantCustomer, func(t *v1.Tenant) {
 			t.Spec.ImportID = existing.ID

@@ -1,0 +1,213 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ActivationMethod says how a new user gets access.
+// +kubebuilder:validation:Enum=Email;Password;None
+type ActivationMethod string
+
+// Activation methods.
+const (
+	// ActivationEmail has the server mail the activation link, once.
+	ActivationEmail ActivationMethod = "Email"
+	// ActivationPassword sets the password from a Secret.
+	ActivationPassword ActivationMethod = "Password"
+	// ActivationNone leaves activation to someone else.
+	ActivationNone ActivationMethod = "None"
+)
+
+// UserSpec is the desired state of a user.
+// +kubebuilder:validation:XValidation:rule="has(self.tenantRef) != has(self.tenantID)",message="set exactly one of tenantRef and tenantID"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.importID) || (has(self.importID) && self.importID == oldSelf.importID)",message="importID cannot be changed or removed once set"
+// +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'ObserveOnly' || has(self.importID)",message="managementPolicy ObserveOnly needs importID: the user to observe"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.businessTypes) && !has(self.businessTypes) || has(oldSelf.businessTypes) && has(self.businessTypes) && self.businessTypes == oldSelf.businessTypes",message="businessTypes are set when the user is created; the server cannot change them later"
+type UserSpec struct {
+	ManagedSpec `json:",inline"`
+
+	// TenantRef names the Tenant object (same namespace) the user belongs
+	// to; the user inherits its connection when accountServerRef is left
+	// out.
+	// +optional
+	TenantRef *LocalReference `json:"tenantRef,omitempty"`
+
+	// TenantID is the UUID of an existing tenant the user belongs to.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	TenantID string `json:"tenantID,omitempty"`
+
+	// Login is the user's login, unique across the whole server. It cannot
+	// be changed.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:Pattern=`^[^\s]+$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="login cannot be changed"
+	Login string `json:"login"`
+
+	// Contact of the user; email is required. Only the fields set are
+	// managed.
+	// +kubebuilder:validation:XValidation:rule="has(self.email)",message="contact.email is required"
+	Contact Contact `json:"contact"`
+
+	// Enabled turns the user on or off (default true).
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Language is the user's preferred locale, e.g. en or de.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[a-z]{2,3}([-_][A-Za-z]{2,4})?$`
+	Language string `json:"language,omitempty"`
+
+	// Notifications the user receives, e.g. quota, reports,
+	// backup_error, backup_warning, backup_info, backup_daily_report.
+	// Managed when set; an empty list turns all of them off.
+	// +optional
+	// +listType=set
+	Notifications []string `json:"notifications,omitempty"`
+
+	// BusinessTypes of the user, e.g. buyer, decision_maker. Set when the
+	// user is created; the server cannot change them later.
+	// +optional
+	// +listType=set
+	BusinessTypes []string `json:"businessTypes,omitempty"`
+
+	// DisableAfter disables the user at this time.
+	// +optional
+	DisableAfter *metav1.Time `json:"disableAfter,omitempty"`
+
+	// Roles the user holds in its tenant, written as access policies:
+	// partner_admin, company_admin, unit_admin, readonly_admin,
+	// backup_user, protection_admin, sync_share_user, or another role id
+	// of the server. Policies the operator did not make are left alone.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:items:Pattern=`^[a-z][a-z0-9_]*$`
+	Roles []string `json:"roles,omitempty"`
+
+	// Activation says how the user gets access (default Email).
+	// +optional
+	// +kubebuilder:default={method: Email}
+	Activation Activation `json:"activation,omitzero"`
+
+	// MFA turns two-factor authentication on or off for the user.
+	// +optional
+	MFA *MFASpec `json:"mfa,omitempty"`
+}
+
+// Activation of a new user.
+// +kubebuilder:validation:XValidation:rule="self.method != 'Password' || has(self.passwordSecretRef)",message="activation.method Password needs passwordSecretRef"
+type Activation struct {
+	// Method: Email (the server mails the activation link, once), Password
+	// (set from passwordSecretRef; a changed Secret sets the new password)
+	// or None.
+	// +optional
+	// +kubebuilder:default=Email
+	Method ActivationMethod `json:"method,omitempty"`
+
+	// PasswordSecretRef names the Secret key (same namespace) holding the
+	// password. The password is never read from the spec.
+	// +optional
+	PasswordSecretRef *LocalSecretKeySelector `json:"passwordSecretRef,omitempty"`
+}
+
+// LocalSecretKeySelector names a key of a Secret in the same namespace.
+type LocalSecretKeySelector struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key in the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// UserStatus is the observed state of a user.
+type UserStatus struct {
+	ManagedStatus `json:",inline"`
+
+	// TenantID is the tenant the user belongs to.
+	// +optional
+	TenantID string `json:"tenantID,omitempty"`
+	// Enabled as the server reports it.
+	// +optional
+	Enabled *bool `json:"enabled,omitempty"`
+	// Activated is true once the user has set a password.
+	// +optional
+	Activated bool `json:"activated,omitempty"`
+	// PersonalTenantID is the personal tenant the server made for a user of
+	// a customer or unit.
+	// +optional
+	PersonalTenantID string `json:"personalTenantID,omitempty"`
+	// MFAStatus as the server reports it.
+	// +optional
+	MFAStatus string `json:"mfaStatus,omitempty"`
+	// ManagedRoles are the roles whose access policies the operator made;
+	// only those are ever removed.
+	// +optional
+	// +listType=set
+	ManagedRoles []string `json:"managedRoles,omitempty"`
+	// ActivationEmailSentAt is when the activation email was requested.
+	// It is sent once.
+	// +optional
+	ActivationEmailSentAt *metav1.Time `json:"activationEmailSentAt,omitempty"`
+	// PasswordSecretVersion names the password last set, as
+	// <secret>/<key>@<resourceVersion>; a changed Secret or reference sets
+	// the password again.
+	// +optional
+	PasswordSecretVersion string `json:"passwordSecretVersion,omitempty"`
+}
+
+// User is a user of an account server tenant.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=accounts
+// +kubebuilder:printcolumn:name="Login",type=string,JSONPath=`.spec.login`
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantID`
+// +kubebuilder:printcolumn:name="Enabled",type=boolean,JSONPath=`.status.enabled`
+// +kubebuilder:printcolumn:name="Activated",type=boolean,JSONPath=`.status.activated`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type User struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   UserSpec   `json:"spec"`
+	Status UserStatus `json:"status,omitempty"`
+}
+
+// UserList contains a list of User.
+// +kubebuilder:object:root=true
+type UserList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []User `json:"items"`
+}
+
+// Managed returns the shared part of the spec.
+func (u *User) Managed() *ManagedSpec { return &u.Spec.ManagedSpec }
+
+// ManagedStatus returns the shared part of the status.
+func (u *User) ManagedStatus() *ManagedStatus { return &u.Status.ManagedStatus }
+
+func init() {
+	register(&User{}, &UserList{})
+}

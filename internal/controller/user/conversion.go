@@ -1,0 +1,132 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package user
+
+import (
+	"slices"
+
+	"k8s.io/utils/ptr"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+)
+
+// This file translates between the User spec and the account server's user;
+// nothing here talks to the server.
+
+func wantEnabled(u *v1.User) bool { return u.Spec.Enabled == nil || *u.Spec.Enabled }
+
+func toContact(c v1.Contact) accountserver.Contact {
+	return accountserver.Contact{
+		Email: c.Email, Firstname: c.Firstname, Lastname: c.Lastname, Phone: c.Phone,
+		Address1: c.Address1, Address2: c.Address2, City: c.City, State: c.State, Zipcode: c.Zipcode, Country: c.Country,
+	}
+}
+
+// contactDiffers reports whether a field the spec sets differs on the server.
+func contactDiffers(want v1.Contact, got accountserver.Contact) bool {
+	pairs := [][2]string{
+		{want.Email, got.Email}, {want.Firstname, got.Firstname}, {want.Lastname, got.Lastname}, {want.Phone, got.Phone},
+		{want.Address1, got.Address1}, {want.Address2, got.Address2}, {want.City, got.City}, {want.State, got.State},
+		{want.Zipcode, got.Zipcode}, {want.Country, got.Country},
+	}
+	for _, p := range pairs {
+		if p[0] != "" && p[0] != p[1] {
+			return true
+		}
+	}
+	return false
+}
+
+func toCreate(u *v1.User, tenantID string) accountserver.UserCreate {
+	c := accountserver.UserCreate{
+		TenantID:      tenantID,
+		Login:         u.Spec.Login,
+		Contact:       toContact(u.Spec.Contact),
+		Enabled:       ptr.To(wantEnabled(u)),
+		Language:      u.Spec.Language,
+		BusinessTypes: u.Spec.BusinessTypes,
+		Notifications: u.Spec.Notifications,
+	}
+	if u.Spec.DisableAfter != nil {
+		c.DisableAfter = ptr.To(accountserver.NewTime(u.Spec.DisableAfter.UTC()))
+	}
+	return c
+}
+
+// userUpdate returns the PUT body for the user fields that differ, and their
+// names; an empty list means the user object itself is up to date.
+func userUpdate(u *v1.User, got *accountserver.User) (accountserver.UserUpdate, []string) {
+	up := accountserver.UserUpdate{Version: got.Version}
+	var fields []string
+	if contactDiffers(u.Spec.Contact, got.Contact) {
+		c := toContact(u.Spec.Contact)
+		up.Contact, fields = &c, append(fields, "contact")
+	}
+	if wantEnabled(u) != got.Enabled {
+		up.Enabled, fields = ptr.To(wantEnabled(u)), append(fields, "enabled")
+	}
+	if u.Spec.Language != "" && u.Spec.Language != got.Language {
+		up.Language, fields = ptr.To(u.Spec.Language), append(fields, "language")
+	}
+	if u.Spec.Notifications != nil && !sameSet(u.Spec.Notifications, got.Notifications) {
+		up.Notifications, fields = ptr.To(slices.Clone(u.Spec.Notifications)), append(fields, "notifications")
+	}
+	if d := u.Spec.DisableAfter; d != nil && (got.DisableAfter == nil || !got.DisableAfter.Equal(d.UTC())) {
+		up.DisableAfter, fields = ptr.To(accountserver.NewTime(d.UTC())), append(fields, "disableAfter")
+	}
+	return up, fields
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(slices.Compact(a), slices.Compact(b))
+}
+
+// desiredPolicies returns the access policies the user should have: the
+// ones the operator did not make, as they are, plus one per role of the spec
+// on the user's tenant. changed says whether that differs from current.
+func desiredPolicies(u *v1.User, userID, tenantID string, current []accountserver.AccessPolicy) (want []accountserver.AccessPolicy, changed bool) {
+	managedBefore := u.Status.ManagedRoles
+	have := map[string]bool{}
+	for _, p := range current {
+		ours := p.TenantID == tenantID && slices.Contains(managedBefore, p.RoleID)
+		if ours && !slices.Contains(u.Spec.Roles, p.RoleID) {
+			changed = true // the operator made it and the spec dropped it
+			continue
+		}
+		want = append(want, p)
+		if p.TenantID == tenantID {
+			have[p.RoleID] = true
+		}
+	}
+	for _, role := range u.Spec.Roles {
+		if !have[role] {
+			want = append(want, accountserver.AccessPolicy{TrusteeType: "user", TrusteeID: userID, TenantID: tenantID, RoleID: role})
+			changed = true
+		}
+	}
+	return want, changed
+}
+
+const mfaEnabled = "enabled"
+
+func mfaDiffers(u *v1.User, got *accountserver.User) bool {
+	return u.Spec.MFA != nil && u.Spec.MFA.Enabled != (got.MFAStatus == mfaEnabled)
+}

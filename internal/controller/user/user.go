@@ -1,0 +1,378 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package user says how a User object talks to the account server: the
+// account, its roles (access policies), its activation and MFA. The generic
+// loop in internal/managed does everything else.
+package user
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
+	"github.com/tenant-operator/tenant-operator/internal/managed"
+)
+
+// Condition reasons of the User kind.
+const (
+	ReasonLoginTaken            = "LoginTaken"
+	ReasonPasswordSecretMissing = "PasswordSecretNotFound"
+	ReasonPasswordKeyMissing    = "PasswordKeyMissing"
+	ReasonTenantMismatch        = "TenantMismatch"
+)
+
+// PasswordSecretIndex indexes Users by the Secret holding their password.
+const PasswordSecretIndex = ".spec.activation.passwordSecretRef.name"
+
+// remote is a user as read from the server, with its access policies when
+// the spec manages roles.
+type remote struct {
+	user     *accountserver.User
+	policies []accountserver.AccessPolicy
+}
+
+func (r *remote) RemoteID() string     { return r.user.ID }
+func (r *remote) RemoteVersion() int64 { return r.user.Version }
+
+// resolved is what Resolve found, and what Update did, in one reconcile.
+type resolved struct {
+	tenantID string
+	// password and passwordVersion come from the password Secret, read only
+	// when its resourceVersion is newer than the one last set. The value is
+	// kept in memory for this reconcile only.
+	password        string
+	passwordVersion string
+
+	emailSent    *metav1.Time
+	passwordSet  string
+	managedRoles *[]string
+}
+
+type request = managed.Request[*v1.User]
+
+// External talks to the account server about users.
+type External struct {
+	// Reader is the manager's cache; Secrets are in it by metadata only.
+	Reader client.Reader
+	// SecretReader reads a password Secret's data, around the cache.
+	SecretReader client.Reader
+}
+
+var _ managed.External[*v1.User, *remote] = &External{}
+
+// ConnectionRef is the user's own accountServerRef, or its tenant's.
+func (e *External) ConnectionRef(ctx context.Context, u *v1.User) (v1.AccountServerReference, error) {
+	if ref := u.Spec.AccountServerRef; ref != nil {
+		return *ref, nil
+	}
+	if u.Spec.TenantRef == nil {
+		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
+			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
+	}
+	t := &v1.Tenant{}
+	if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: u.Namespace, Name: u.Spec.TenantRef.Name}, t); err != nil {
+		if apierrors.IsNotFound(err) {
+			return v1.AccountServerReference{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", u.Spec.TenantRef.Name)
+		}
+		return v1.AccountServerReference{}, err
+	}
+	return tenant.ConnectionOf(ctx, e.Reader, t)
+}
+
+// Resolve finds the tenant's UUID and, when the password must be set, the
+// password.
+func (e *External) Resolve(ctx context.Context, req *request) error {
+	u := req.Object
+	res := &resolved{tenantID: u.Spec.TenantID}
+	if u.Spec.TenantRef != nil {
+		t, err := tenant.GetTenant(ctx, e.Reader, u.Namespace, u.Spec.TenantRef.Name)
+		if err != nil {
+			return err
+		}
+		res.tenantID = t.Status.ID
+	}
+	req.Extra = res
+	if u.Spec.Activation.Method == v1.ActivationPassword {
+		return e.readPassword(ctx, u, res)
+	}
+	return nil
+}
+
+func (e *External) readPassword(ctx context.Context, u *v1.User, res *resolved) error {
+	ref := u.Spec.Activation.PasswordSecretRef
+	if ref == nil {
+		return managed.Stalled(managed.ReasonInvalidSpec, "activation.method Password needs passwordSecretRef")
+	}
+	key := client.ObjectKey{Namespace: u.Namespace, Name: ref.Name}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := e.Reader.Get(ctx, key, meta); err != nil {
+		if apierrors.IsNotFound(err) {
+			return managed.Stalled(ReasonPasswordSecretMissing, "password Secret %s not found", ref.Name)
+		}
+		return err
+	}
+	if secretVersion(ref, meta.ResourceVersion) == u.Status.PasswordSecretVersion {
+		return nil // set already; the value need not be read
+	}
+	s := &corev1.Secret{}
+	if err := e.SecretReader.Get(ctx, key, s); err != nil {
+		if apierrors.IsNotFound(err) {
+			return managed.Stalled(ReasonPasswordSecretMissing, "password Secret %s not found", ref.Name)
+		}
+		return err
+	}
+	value, ok := s.Data[ref.Key]
+	if !ok || len(value) == 0 {
+		return managed.Stalled(ReasonPasswordKeyMissing, "password Secret %s has no key %s", ref.Name, ref.Key)
+	}
+	res.password, res.passwordVersion = string(value), secretVersion(ref, s.ResourceVersion)
+	return nil
+}
+
+// secretVersion names the password last set: which Secret, which key, and
+// which resourceVersion of it. A change of any of them sets it again.
+func secretVersion(ref *v1.LocalSecretKeySelector, resourceVersion string) string {
+	return ref.Name + "/" + ref.Key + "@" + resourceVersion
+}
+
+func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
+
+// managesRoles says whether access policies need reading: when the spec
+// names roles, or the operator made some that may have to go.
+func managesRoles(u *v1.User) bool { return u.Spec.Roles != nil || len(u.Status.ManagedRoles) > 0 }
+
+// Observe reads the user, and its access policies when roles are managed.
+func (e *External) Observe(ctx context.Context, req *request, id string) (*remote, error) {
+	usr, err := req.Conn.Client.GetUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := &remote{user: usr}
+	if managesRoles(req.Object) {
+		if r.policies, err = req.Conn.Client.GetAccessPolicies(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Find looks the login up in the user's tenant.
+func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
+	usr, err := req.Conn.Client.FindUserByLogin(ctx, resolvedOf(req).tenantID, req.Object.Spec.Login)
+	if accountserver.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return &remote{user: usr}, true, nil
+}
+
+// CanAdopt refuses a user of another tenant: users do not move.
+func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
+	if want := resolvedOf(req).tenantID; r.user.TenantID != want {
+		return managed.Stalled(ReasonTenantMismatch, "user %s belongs to tenant %s, not %s; users cannot move between tenants", r.user.ID, r.user.TenantID, want)
+	}
+	return nil
+}
+
+// Create creates the user in its tenant. A login taken anywhere on the
+// server is LoginTaken: logins are unique server-wide.
+func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
+	res := resolvedOf(req)
+	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
+		return nil, err
+	}
+	usr, err := req.Conn.Client.CreateUser(ctx, toCreate(req.Object, res.tenantID))
+	if accountserver.IsConflict(err) {
+		return nil, managed.Stalled(ReasonLoginTaken, "login %s is taken on the server; choose another, or set importID to adopt that user", req.Object.Spec.Login)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &remote{user: usr}, nil
+}
+
+// Diff names what differs: the user's fields, roles, MFA and activation.
+func (e *External) Diff(req *request, r *remote) ([]string, error) {
+	u, res := req.Object, resolvedOf(req)
+	_, fields := userUpdate(u, r.user)
+	if managesRoles(u) {
+		if _, changed := desiredPolicies(u, r.user.ID, r.user.TenantID, r.policies); changed {
+			fields = append(fields, "roles")
+		}
+	}
+	if mfaDiffers(u, r.user) {
+		fields = append(fields, "mfa")
+	}
+	if needsEmail(u, r.user) {
+		fields = append(fields, "activation email")
+	}
+	if res.passwordVersion != "" {
+		fields = append(fields, "password")
+	}
+	return fields, nil
+}
+
+// needsEmail: the activation email goes once, to a user not activated yet.
+func needsEmail(u *v1.User, got *accountserver.User) bool {
+	return u.Spec.Activation.Method == v1.ActivationEmail && !got.Activated && u.Status.ActivationEmailSentAt == nil
+}
+
+// Update sends the user's own fields in one versioned PUT, then roles, MFA,
+// the activation email and the password through their endpoints, and reads
+// the user again if those changed it.
+func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
+	u, c, res := req.Object, req.Conn.Client, resolvedOf(req)
+	out := &remote{user: r.user, policies: r.policies}
+	if up, fields := userUpdate(u, r.user); len(fields) > 0 {
+		updated, err := c.UpdateUser(ctx, r.user.ID, up)
+		if err != nil {
+			return nil, err
+		}
+		out.user = updated
+	}
+	reread := false
+	if managesRoles(u) {
+		if want, changed := desiredPolicies(u, r.user.ID, r.user.TenantID, out.policies); changed {
+			policies, err := c.PutAccessPolicies(ctx, r.user.ID, want)
+			if err != nil {
+				return nil, err
+			}
+			out.policies = policies
+			roles := ownRoles(u, r.policies)
+			res.managedRoles = &roles
+		}
+	}
+	if mfaDiffers(u, out.user) {
+		if err := c.SetUserMFA(ctx, r.user.ID, u.Spec.MFA.Enabled); err != nil {
+			return nil, err
+		}
+		reread = true
+	}
+	if needsEmail(u, out.user) {
+		if err := c.SendActivationEmail(ctx, r.user.ID); err != nil {
+			return nil, err
+		}
+		res.emailSent = ptr.To(metav1.NewTime(time.Now().UTC().Truncate(time.Second)))
+	}
+	if res.passwordVersion != "" {
+		if err := c.SetPassword(ctx, r.user.ID, res.password); err != nil {
+			return nil, err
+		}
+		res.passwordSet, res.password = res.passwordVersion, ""
+		reread = true
+	}
+	if reread {
+		usr, err := c.GetUser(ctx, r.user.ID)
+		if err != nil {
+			return nil, err
+		}
+		out.user = usr
+	}
+	return out, nil
+}
+
+// ownRoles are the roles the operator holds after writing the spec's: those
+// it made before and still wants, and those it just added.
+func ownRoles(u *v1.User, before []accountserver.AccessPolicy) []string {
+	var own []string
+	for _, role := range u.Spec.Roles {
+		existed := slices.ContainsFunc(before, func(p accountserver.AccessPolicy) bool { return p.RoleID == role })
+		if !existed || slices.Contains(u.Status.ManagedRoles, role) {
+			own = append(own, role)
+		}
+	}
+	slices.Sort(own)
+	return own
+}
+
+// Delete deletes the user with the version it was read at.
+func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
+	return req.Conn.Client.DeleteUser(ctx, r.user.ID, r.user.Version)
+}
+
+// Dependants: nothing in the group refers to a user yet.
+func (e *External) Dependants(context.Context, *v1.User) ([]string, error) { return nil, nil }
+
+// SetStatus mirrors the remote user into status, and records what this
+// reconcile did.
+func (e *External) SetStatus(req *request, r *remote) {
+	st := &req.Object.Status
+	usr := r.user
+	st.TenantID, st.Enabled, st.Activated, st.MFAStatus = usr.TenantID, ptr.To(usr.Enabled), usr.Activated, usr.MFAStatus
+	st.PersonalTenantID = ptr.Deref(usr.PersonalTenantID, "")
+	res, ok := req.Extra.(*resolved)
+	if !ok {
+		return
+	}
+	if res.emailSent != nil {
+		st.ActivationEmailSentAt = res.emailSent
+	}
+	if res.passwordSet != "" {
+		st.PasswordSecretVersion = res.passwordSet
+	}
+	if res.managedRoles != nil {
+		st.ManagedRoles = *res.managedRoles
+	}
+}
+
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users/finalizers,verbs=update
+
+// Setup registers the User controller.
+func Setup(mgr ctrl.Manager, registry *connection.Registry) error {
+	r := &managed.Reconciler[*v1.User, *remote]{
+		Kind:      "User",
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Registry:  registry,
+		Recorder:  mgr.GetEventRecorder("user-controller"),
+		External:  &External{Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader()},
+		New:       func() *v1.User { return &v1.User{} },
+	}
+	return r.SetupWithManager(mgr, managed.Options[*v1.User]{
+		List: func() client.ObjectList { return &v1.UserList{} },
+		References: []managed.Reference[*v1.User]{
+			{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(u *v1.User) []string {
+				if u.Spec.TenantRef == nil {
+					return nil
+				}
+				return []string{u.Spec.TenantRef.Name}
+			}},
+			{Field: PasswordSecretIndex, Target: &corev1.Secret{}, MetadataOnly: true, WakeAll: true, Names: func(u *v1.User) []string {
+				if ref := u.Spec.Activation.PasswordSecretRef; ref != nil && u.Spec.Activation.Method == v1.ActivationPassword {
+					return []string{ref.Name}
+				}
+				return nil
+			}},
+		},
+	})
+}
