@@ -36,6 +36,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!(has(self.parentRef) && has(self.parentID))",message="set at most one of parentRef and parentID"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.importID) || (has(self.importID) && self.importID == oldSelf.importID)",message="importID cannot be changed or removed once set"
 // +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'ObserveOnly' || has(self.importID)",message="managementPolicy ObserveOnly needs importID: the tenant to observe"
+// +kubebuilder:validation:XValidation:rule="!has(self.branding) || self.kind in ['partner', 'folder']",message="branding is available to partners and folders only, not to customers and units"
 type TenantSpec struct {
 	ManagedSpec `json:",inline"`
 
@@ -103,6 +104,137 @@ type TenantSpec struct {
 	// (Stalled).
 	// +optional
 	Pricing *PricingSpec `json:"pricing,omitempty"`
+
+	// Applications are the services turned on for the tenant, each an
+	// application's name (e.g. "Cyber Protection") or its UUID. When set,
+	// it is the exact set: the applications listed are turned on, every
+	// other is turned off (which turns it off below the tenant too). An
+	// empty list turns every service off; leaving the field out leaves the
+	// services as they are. A service can only be turned on when the
+	// parent tenant has it.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=255
+	Applications []string `json:"applications"` // no omitempty: [] means none, nil (null, dropped by the API server) means unmanaged
+
+	// Branding is the tenant's custom branding: what its customers see
+	// instead of the platform's names, colors, links and logo. Partners and
+	// folders only. Left out, branding is not managed.
+	// +optional
+	Branding *BrandingSpec `json:"branding,omitempty"`
+}
+
+// BrandingSpec is a tenant's custom branding. Only the options set here
+// are managed; the server keeps the others as they are.
+type BrandingSpec struct {
+	// Enabled turns custom branding on (default) or off. Turning it off
+	// keeps the options on the server, so turning it on again brings them
+	// back; the options below are not applied while it is off.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// CompanyName is the company named in the console, emails and agents.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	CompanyName string `json:"companyName,omitempty"`
+
+	// ServiceName is the name of the service shown instead of the
+	// platform's.
+	// +optional
+	// +kubebuilder:validation:MaxLength=255
+	ServiceName string `json:"serviceName,omitempty"`
+
+	// Color is the primary color, six hexadecimal digits without '#', e.g.
+	// 0A5FAA.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9A-Fa-f]{6}$`
+	Color string `json:"color,omitempty"`
+
+	// ColorScheme is the name of the console's color scheme, e.g. default.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ColorScheme string `json:"colorScheme,omitempty"`
+
+	// HomeURL is the provider's home page.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	HomeURL string `json:"homeURL,omitempty"`
+
+	// SupportURL is where customers ask for support.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	SupportURL string `json:"supportURL,omitempty"`
+
+	// SupportPhone is the support phone number.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SupportPhone string `json:"supportPhone,omitempty"`
+
+	// KnowledgeBaseURL is the knowledge base's address.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	KnowledgeBaseURL string `json:"knowledgeBaseURL,omitempty"`
+
+	// HelpURL is the online help's address.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	HelpURL string `json:"helpURL,omitempty"`
+
+	// UserGuideURL is the user guide's address.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	UserGuideURL string `json:"userGuideURL,omitempty"`
+
+	// TermsURL is the address of the terms of use.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	TermsURL string `json:"termsURL,omitempty"`
+
+	// PrivacyPolicyURL is the address of the privacy policy.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	PrivacyPolicyURL string `json:"privacyPolicyURL,omitempty"`
+
+	// BuyURL is where customers buy more (the server's upsell URL).
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	BuyURL string `json:"buyURL,omitempty"`
+
+	// Logo is the brand's logo: a PNG image in a ConfigMap or a Secret of
+	// the tenant's namespace. It is uploaded again whenever its content
+	// changes.
+	// +optional
+	Logo *LogoSource `json:"logo,omitempty"`
+}
+
+// LogoSource names the key holding a PNG image: exactly one of
+// configMapKeyRef and secretKeyRef.
+// +kubebuilder:validation:XValidation:rule="has(self.configMapKeyRef) != has(self.secretKeyRef)",message="set exactly one of configMapKeyRef and secretKeyRef"
+type LogoSource struct {
+	// ConfigMapKeyRef names a key of a ConfigMap in the tenant's namespace,
+	// in its binaryData (or data).
+	// +optional
+	ConfigMapKeyRef *LocalConfigMapKeySelector `json:"configMapKeyRef,omitempty"`
+
+	// SecretKeyRef names a key of a Secret in the tenant's namespace.
+	// +optional
+	SecretKeyRef *LocalSecretKeySelector `json:"secretKeyRef,omitempty"`
+}
+
+// LocalConfigMapKeySelector names one key of a ConfigMap in the referring
+// object's namespace.
+type LocalConfigMapKeySelector struct {
+	// Name of the ConfigMap.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Key in the ConfigMap's binaryData or data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
 }
 
 // Contact is a person to reach. Only the fields set are managed.
@@ -194,6 +326,24 @@ type TenantStatus struct {
 	// this one.
 	// +optional
 	Path []string `json:"path,omitempty"`
+	// Applications are the names of the services turned on for the tenant,
+	// as the server reports them; only when spec.applications is set.
+	// +optional
+	// +listType=atomic
+	Applications []string `json:"applications,omitempty"`
+	// BrandingEnabled says whether custom branding is on, as the server
+	// reports it; only when spec.branding is set.
+	// +optional
+	BrandingEnabled *bool `json:"brandingEnabled,omitempty"`
+	// BrandingLogoSHA256 is the SHA-256 (hex) of the logo last uploaded:
+	// the logo is uploaded again only when its content differs.
+	// +optional
+	BrandingLogoSHA256 string `json:"brandingLogoSHA256,omitempty"`
+	// BrandingLogoSource names the logo last read, as
+	// <ConfigMap|Secret>/<name>/<key>@<resourceVersion>; while it is
+	// unchanged the logo's data is not read again.
+	// +optional
+	BrandingLogoSource string `json:"brandingLogoSource,omitempty"`
 }
 
 // Tenant is a tenant of an account server: a partner, folder, customer or

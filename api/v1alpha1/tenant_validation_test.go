@@ -76,7 +76,71 @@ var _ = Describe("Tenant", func() {
 			"spec.deletionPolicy"),
 		Entry("an unknown connection kind", func(s *v1.TenantSpec) { s.AccountServerRef.Kind = "Server" },
 			"spec.accountServerRef.kind"),
+		Entry("branding on a customer", func(s *v1.TenantSpec) { s.Branding = &v1.BrandingSpec{CompanyName: "Acme"} },
+			"branding is available to partners and folders only"),
+		Entry("branding on a unit", func(s *v1.TenantSpec) {
+			s.Kind = v1.TenantUnit
+			s.Branding = &v1.BrandingSpec{Enabled: ptr.To(false)}
+		}, "branding is available to partners and folders only"),
+		Entry("a logo from both a ConfigMap and a Secret", func(s *v1.TenantSpec) {
+			s.Kind = v1.TenantPartner
+			s.Branding = &v1.BrandingSpec{Logo: &v1.LogoSource{
+				ConfigMapKeyRef: &v1.LocalConfigMapKeySelector{Name: "logo", Key: "logo.png"},
+				SecretKeyRef:    &v1.LocalSecretKeySelector{Name: "logo", Key: "logo.png"},
+			}}
+		}, "set exactly one of configMapKeyRef and secretKeyRef"),
+		Entry("a logo from nowhere", func(s *v1.TenantSpec) {
+			s.Kind = v1.TenantFolder
+			s.Branding = &v1.BrandingSpec{Logo: &v1.LogoSource{}}
+		}, "set exactly one of configMapKeyRef and secretKeyRef"),
+		Entry("a color that is no hex triplet", func(s *v1.TenantSpec) {
+			s.Kind = v1.TenantPartner
+			s.Branding = &v1.BrandingSpec{Color: "#0A5FAA"}
+		}, "spec.branding.color"),
+		Entry("an application listed twice", func(s *v1.TenantSpec) { s.Applications = []string{"Cyber Protection", "Cyber Protection"} },
+			"spec.applications", "Duplicate value"),
+		Entry("an empty application name", func(s *v1.TenantSpec) { s.Applications = []string{""} },
+			"spec.applications"),
 	)
+
+	It("accepts branding on partners and folders, defaulting it to enabled", func() {
+		for _, kind := range []v1.TenantKind{v1.TenantPartner, v1.TenantFolder} {
+			t := newTenant(func(s *v1.TenantSpec) {
+				s.Kind = kind
+				s.Branding = &v1.BrandingSpec{CompanyName: "Northwind", Color: "0a5FAA",
+					Logo: &v1.LogoSource{ConfigMapKeyRef: &v1.LocalConfigMapKeySelector{Name: "logo", Key: "logo.png"}}}
+			})
+			Expect(k8s.Create(ctx, t)).To(Succeed())
+			got := &v1.Tenant{}
+			Expect(k8s.Get(ctx, client.ObjectKeyFromObject(t), got)).To(Succeed())
+			Expect(got.Spec.Branding.Enabled).To(Equal(ptr.To(true)))
+		}
+	})
+
+	It("keeps an empty applications list apart from an absent one", func() {
+		none := newTenant(func(s *v1.TenantSpec) { s.Applications = []string{} })
+		unmanaged := newTenant(nil)
+		Expect(k8s.Create(ctx, none)).To(Succeed())
+		Expect(k8s.Create(ctx, unmanaged)).To(Succeed())
+		got := &v1.Tenant{}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(none), got)).To(Succeed())
+		Expect(got.Spec.Applications).To(BeEmpty())
+		Expect(got.Spec.Applications).NotTo(BeNil(), "[] turns every service off")
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(unmanaged), got)).To(Succeed())
+		Expect(got.Spec.Applications).To(BeNil(), "absent leaves the services alone")
+	})
+
+	It("refuses to turn a branded partner into a customer", func() {
+		t := newTenant(func(s *v1.TenantSpec) {
+			s.Kind = v1.TenantPartner
+			s.Branding = &v1.BrandingSpec{ServiceName: "Northwind Cloud"}
+		})
+		Expect(k8s.Create(ctx, t)).To(Succeed())
+		t.Spec.Kind = v1.TenantCustomer
+		err := k8s.Update(ctx, t)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("branding is available to partners and folders only"))
+	})
 
 	It("keeps importID once set", func() {
 		t := newTenant(func(s *v1.TenantSpec) { s.ImportID = someUUID })

@@ -178,6 +178,9 @@ type request struct {
 	args  []string
 	query url.Values
 	body  any
+	// contentType, when set, sends body ([]byte) as it is, with this content type, instead of
+	// as JSON (a brand logo is image/png).
+	contentType string
 	// out receives the decoded JSON answer; nil discards it.
 	out any
 	// raw receives the answer's bytes instead of out.
@@ -230,7 +233,9 @@ func (c *Client) do(ctx context.Context, r *request) error {
 		return newLocalError(r.op, kindInvalid, err.Error(), c.redactor(r.secrets...))
 	}
 	var body []byte
-	if r.body != nil {
+	if raw, ok := r.body.([]byte); ok && r.contentType != "" {
+		body = raw
+	} else if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
 			return newLocalError(r.op, kindInvalid, "cannot encode request: "+err.Error(), c.redactor(r.secrets...))
@@ -357,7 +362,11 @@ func (c *Client) send(ctx context.Context, r *request, body []byte, token string
 		req.Header.Set("Accept", "application/json")
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ct := "application/json"
+		if r.contentType != "" {
+			ct = r.contentType
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	op := r.operation()
 	start := c.clock.Now()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // API client types, auth methods and statuses.
@@ -104,4 +107,31 @@ func (c *Client) UpdateClient(ctx context.Context, id string, in ClientUpdate) (
 // DeleteClient deletes an API client.
 func (c *Client) DeleteClient(ctx context.Context, id string) error {
 	return c.do(ctx, &request{method: http.MethodDelete, route: "/clients/{id}", args: []string{id}, op: "delete api client " + id})
+}
+
+// CheckCredentials asks the token endpoint for a token with another API client's credentials
+// (Basic auth), through this connection's transport and request budget, and discards it. nil
+// means they work; IsUnauthorized means the server refused them (a wrong or replaced secret, a
+// disabled or deleted client). The secret never appears in an error.
+func (c *Client) CheckCredentials(ctx context.Context, clientID string, secret Secret) error {
+	if clientID == "" || secret == "" {
+		return newLocalError("check credentials", kindUnauthorized, "client ID and secret are required", nil)
+	}
+	tokenURL := *c.base
+	tokenURL.Path += "/idp/token"
+	probe := &tokenCache{
+		c: c,
+		conf: clientcredentials.Config{
+			ClientID:     clientID,
+			ClientSecret: string(secret),
+			TokenURL:     tokenURL.String(),
+			AuthStyle:    oauth2.AuthStyleInHeader,
+		},
+		hc: c.auth.hc,
+	}
+	if err := c.wait(ctx); err != nil {
+		return err
+	}
+	_, _, err := probe.retrieve(ctx)
+	return err
 }

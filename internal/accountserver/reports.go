@@ -44,12 +44,14 @@ type Report struct {
 	ReportSpec
 }
 
-// ReportUpdate is the body of PUT /reports/{id} (scheduled reports only).
+// ReportUpdate is the body of PUT /reports/{id} (scheduled reports only); nil fields are left
+// as they are, and a pointer to an empty list of recipients clears them.
 type ReportUpdate struct {
-	Version    int64             `json:"version,omitempty"`
-	Recipients []string          `json:"recipients,omitempty"`
-	Parameters *ReportParameters `json:"parameters,omitempty"`
-	Schedule   *ReportSchedule   `json:"schedule,omitempty"`
+	Version      int64             `json:"version,omitempty"`
+	Recipients   *[]string         `json:"recipients,omitempty"`
+	ResultAction string            `json:"result_action,omitempty"`
+	Parameters   *ReportParameters `json:"parameters,omitempty"`
+	Schedule     *ReportSchedule   `json:"schedule,omitempty"`
 }
 
 // Stored report statuses.

@@ -1,6 +1,7 @@
 package accountserver_test
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"testing"
@@ -252,5 +253,47 @@ func TestBrand(t *testing.T) {
 	}
 	if err := e.client.DisableBrand(ctx, partner.ID, got.Version); err != nil {
 		t.Fatalf("DisableBrand: %v", err)
+	}
+}
+
+func TestUploadBrandLogo(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxFor(t)
+	partner := e.mustCreateTenant(t, e.boot.TenantID, "Logo Reseller", accountserver.KindPartner)
+	b, err := e.client.EnableBrand(ctx, partner.ID, partner.Version)
+	if err != nil {
+		t.Fatalf("EnableBrand: %v", err)
+	}
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-a-tiny-logo")
+	if err := e.client.UploadBrandLogo(ctx, partner.ID, b.Version, png); err != nil {
+		t.Fatalf("UploadBrandLogo: %v", err)
+	}
+	got, ok := e.srv.Brand(partner.ID)
+	if !ok {
+		t.Fatalf("no brand on the server")
+	}
+	if diff := cmp.Diff(png, got.Logo); diff != "" {
+		t.Errorf("logo on the server (-want +got):\n%s", diff)
+	}
+	if got.Version == b.Version {
+		t.Errorf("an upload must move the tenant's version")
+	}
+	brand, err := e.client.GetBrand(ctx, partner.ID, false)
+	if err != nil || brand.Logotype == "" {
+		t.Errorf("GetBrand after upload = %+v, %v; want a logotype", brand, err)
+	}
+	sent := e.emulatorRequests(http.MethodPost, "/api/2/tenants/"+partner.ID+"/brand/logo")
+	if len(sent) != 1 {
+		t.Errorf("logo uploads sent = %d, want 1", len(sent))
+	}
+
+	if err := e.client.UploadBrandLogo(ctx, partner.ID, b.Version, png); !accountserver.IsStaleVersion(err) {
+		t.Errorf("upload with a stale version: IsStaleVersion(%v) = false", err)
+	}
+	if err := e.client.UploadBrandLogo(ctx, partner.ID, got.Version, []byte("GIF89a")); !accountserver.IsInvalid(err) {
+		t.Errorf("upload of a GIF: IsInvalid(%v) = false", err)
+	}
+	if got, _ := e.srv.Brand(partner.ID); !bytes.Equal(got.Logo, png) {
+		t.Errorf("a refused upload changed the logo")
 	}
 }

@@ -175,6 +175,13 @@ func (c *Client) DisableBrand(ctx context.Context, tenantID string, version int6
 		query: versionQuery(version), op: "disable brand of tenant " + tenantID})
 }
 
+// UploadBrandLogo replaces the brand's logo with png (a PNG image); version is the tenant's. The
+// tenant's version moves: read it again before the next versioned write.
+func (c *Client) UploadBrandLogo(ctx context.Context, tenantID string, version int64, png []byte) error {
+	return c.do(ctx, &request{method: http.MethodPost, route: "/tenants/{id}/brand/logo", args: []string{tenantID},
+		query: versionQuery(version), body: png, contentType: "image/png", op: "upload brand logo of tenant " + tenantID})
+}
+
 func (c *Client) decodeBrand(op string, raw json.RawMessage) (*Brand, error) {
 	var b Brand
 	if len(raw) == 0 {

@@ -89,6 +89,8 @@ type External[O Object, R Remote] interface {
 	// Diff names the fields the spec sets that differ on the server.
 	Diff(req *Request[O], remote R) ([]string, error)
 	// Update makes the remote object match the spec, guarded by its version.
+	// A kind whose object cannot be repaired in place may return another
+	// remote object that replaces it; the loop records the new ID.
 	Update(ctx context.Context, req *Request[O], remote R) (R, error)
 	// Delete deletes the remote object.
 	Delete(ctx context.Context, req *Request[O], remote R) error
@@ -233,9 +235,28 @@ func (r *Reconciler[O, R]) reconcile(ctx context.Context, obj O) (reconcile.Resu
 		}
 	}
 	st := obj.ManagedStatus()
+	if remote.RemoteID() != st.ID {
+		// The kind replaced the remote object (one that cannot be repaired
+		// in place, like an API client whose secret is lost): record the
+		// new one at once, as after a create.
+		if err := r.persistID(ctx, obj, remote); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
 	st.Version = remote.RemoteVersion()
 	r.External.SetStatus(req, remote)
-	return reconcile.Result{RequeueAfter: jitter(req.Conn.ResyncInterval)}, nil
+	if p, ok := r.External.(Publisher[O, R]); ok {
+		if err := p.Publish(ctx, req, remote); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	after := jitter(req.Conn.ResyncInterval)
+	if p, ok := r.External.(Poller[O, R]); ok {
+		if d := p.PollAfter(req, remote); d > 0 && d < after {
+			after = d
+		}
+	}
+	return reconcile.Result{RequeueAfter: after}, nil
 }
 
 func (r *Reconciler[O, R]) connect(ctx context.Context, obj O) (*Request[O], error) {
@@ -403,6 +424,11 @@ func (r *Reconciler[O, R]) update(ctx context.Context, req *Request[O], remote R
 			return remote, err
 		}
 		updated, err := r.External.Update(ctx, req, remote)
+		if err == nil && updated.RemoteID() != remote.RemoteID() {
+			logf.FromContext(ctx).Info("replaced", "id", updated.RemoteID(), "previous", remote.RemoteID(), "fields", strings.Join(diff, ","))
+			r.event(obj, corev1.EventTypeNormal, "Replaced", "Update", "Replaced %s %s with %s: %s", r.Kind, remote.RemoteID(), updated.RemoteID(), strings.Join(diff, ", "))
+			return updated, nil
+		}
 		if err == nil {
 			logf.FromContext(ctx).Info("updated", "id", updated.RemoteID(), "fields", strings.Join(diff, ","))
 			r.event(obj, corev1.EventTypeNormal, "Updated", "Update", "Updated %s: %s", r.Kind, strings.Join(diff, ", "))

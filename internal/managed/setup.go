@@ -54,8 +54,14 @@ type Reference[O Object] struct {
 	Field string
 	// Target is an empty object of the referenced kind.
 	Target client.Object
-	// Names returns the names o refers to through this field.
+	// Names returns the names o refers to through this field; it builds
+	// the index. Leave it nil to watch through an index another Reference
+	// already builds.
 	Names func(o O) []string
+	// Values returns, for a changed target, the index values of the
+	// objects to wake; default: the target's name. (Peers that name the
+	// same tenant wake each other this way.)
+	Values func(target client.Object) []string
 	// MetadataOnly watches the target's metadata only (Secrets: their data
 	// is read when needed, never cached).
 	MetadataOnly bool
@@ -101,6 +107,9 @@ func (r *Reconciler[O, R]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) e
 	}
 	for _, ref := range opts.References {
 		names := ref.Names
+		if names == nil {
+			continue
+		}
 		if err := idx.IndexField(ctx, r.New(), ref.Field, func(o client.Object) []string { return names(o.(O)) }); err != nil {
 			return err
 		}
@@ -128,17 +137,25 @@ func (r *Reconciler[O, R]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) e
 			return r.waiting(ctx, opts, client.MatchingFields{connectionIndex: connectionKey(connection.KindClusterAccountServer, o.GetName())})
 		}))
 	for _, ref := range opts.References {
-		field, all := ref.Field, ref.WakeAll
+		field, all, values := ref.Field, ref.WakeAll, ref.Values
+		if values == nil {
+			values = func(o client.Object) []string { return []string{o.GetName()} }
+		}
 		var wopts []builder.WatchesOption
 		if ref.MetadataOnly {
 			wopts = append(wopts, builder.OnlyMetadata)
 		}
 		b = b.Watches(ref.Target, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			sel := []client.ListOption{client.InNamespace(o.GetNamespace()), client.MatchingFields{field: o.GetName()}}
-			if all {
-				return r.all(ctx, opts, sel...)
+			var reqs []reconcile.Request
+			for _, v := range values(o) {
+				sel := []client.ListOption{client.InNamespace(o.GetNamespace()), client.MatchingFields{field: v}}
+				if all {
+					reqs = append(reqs, r.all(ctx, opts, sel...)...)
+				} else {
+					reqs = append(reqs, r.waiting(ctx, opts, sel...)...)
+				}
 			}
-			return r.waiting(ctx, opts, sel...)
+			return reqs
 		}), wopts...)
 	}
 	for _, dep := range opts.Dependents {

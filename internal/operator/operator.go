@@ -29,8 +29,11 @@ import (
 	accountsv1alpha1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/controller/apiclient"
 	connectionctrl "github.com/tenant-operator/tenant-operator/internal/controller/connection"
+	"github.com/tenant-operator/tenant-operator/internal/controller/offeringitemquota"
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
+	"github.com/tenant-operator/tenant-operator/internal/controller/usagereport"
 	"github.com/tenant-operator/tenant-operator/internal/controller/user"
 )
 
@@ -77,6 +80,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := user.Setup(mgr, registry); err != nil {
 		return fmt.Errorf("user controller: %w", err)
+	}
+	if err := offeringitemquota.Setup(mgr, registry); err != nil {
+		return fmt.Errorf("offeringitemquota controller: %w", err)
+	}
+	if err := usagereport.Setup(mgr, registry); err != nil {
+		return fmt.Errorf("usagereport controller: %w", err)
+	}
+	if err := apiclient.Setup(mgr, registry); err != nil {
+		return fmt.Errorf("apiclient controller: %w", err)
 	}
 	return nil
 }

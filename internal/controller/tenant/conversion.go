@@ -127,3 +127,30 @@ func mfaDiffers(t *v1.Tenant, got *accountserver.Tenant) bool {
 	}
 	return t.Spec.MFA.Enabled != (got.MFAStatus == mfaEnabled)
 }
+
+// brandUpdate returns the branding options the spec sets, and whether any
+// differs from got (nil: a brand with no options yet). Options the spec
+// leaves out are the server's.
+func brandUpdate(b *v1.BrandingSpec, got *accountserver.Brand) (accountserver.Brand, bool) {
+	if got == nil {
+		got = &accountserver.Brand{}
+	}
+	u := accountserver.Brand{
+		CompanyName: b.CompanyName, ServiceName: b.ServiceName, Color: b.Color, ColorScheme: b.ColorScheme,
+		HomeURL: b.HomeURL, SupportURL: b.SupportURL, SupportPhone: b.SupportPhone, KnowledgebaseURL: b.KnowledgeBaseURL,
+		HelpURL: b.HelpURL, UserGuideURL: b.UserGuideURL, TermsURL: b.TermsURL, PrivacyPolicyURL: b.PrivacyPolicyURL,
+		UpsellURL: b.BuyURL,
+	}
+	pairs := [][2]string{
+		{u.CompanyName, got.CompanyName}, {u.ServiceName, got.ServiceName}, {u.Color, got.Color}, {u.ColorScheme, got.ColorScheme},
+		{u.HomeURL, got.HomeURL}, {u.SupportURL, got.SupportURL}, {u.SupportPhone, got.SupportPhone},
+		{u.KnowledgebaseURL, got.KnowledgebaseURL}, {u.HelpURL, got.HelpURL}, {u.UserGuideURL, got.UserGuideURL},
+		{u.TermsURL, got.TermsURL}, {u.PrivacyPolicyURL, got.PrivacyPolicyURL}, {u.UpsellURL, got.UpsellURL},
+	}
+	for _, p := range pairs {
+		if p[0] != "" && p[0] != p[1] {
+			return u, true
+		}
+	}
+	return u, false
+}

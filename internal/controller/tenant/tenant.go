@@ -47,10 +47,15 @@ const ParentRefIndex = ".spec.parentRef.name"
 const maxDepth = 32
 
 // remote is a tenant as read from the server, with its pricing when the
-// spec sets a currency (only the pricing endpoint tells it).
+// spec sets a currency (only the pricing endpoint tells it), its bindings
+// when the spec manages applications, and its brand when the spec wants
+// branding on and it is on.
 type remote struct {
-	tenant  *accountserver.Tenant
-	pricing *accountserver.Pricing
+	tenant       *accountserver.Tenant
+	pricing      *accountserver.Pricing
+	bindings     []string
+	bindingsRead bool
+	brand        *accountserver.Brand
 }
 
 func (r *remote) RemoteID() string     { return r.tenant.ID }
@@ -60,11 +65,15 @@ func (r *remote) RemoteVersion() int64 { return r.tenant.Version }
 type resolved struct {
 	parentID   string
 	parentPath []string
+	svc        services
 }
 
 // External talks to the account server about tenants.
 type External struct {
 	Reader client.Reader
+	// DataReader reads a logo's ConfigMap or Secret around the cache, which
+	// holds their metadata only.
+	DataReader client.Reader
 }
 
 type request = managed.Request[*v1.Tenant]
@@ -141,6 +150,9 @@ func (e *External) Resolve(ctx context.Context, req *request) error {
 	if res.parentID == req.Conn.TenantID {
 		res.parentPath = []string{req.Conn.TenantName}
 	}
+	if err := e.resolveServices(ctx, req, &res.svc); err != nil {
+		return err
+	}
 	req.Extra = res
 	return nil
 }
@@ -173,7 +185,8 @@ func (e *External) ancestors(ctx context.Context, req *request, id string) ([]st
 
 func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
 
-// Observe reads the tenant, and its pricing when the spec sets a currency.
+// Observe reads the tenant, its pricing when the spec sets a currency, and
+// its bindings and brand when the spec manages them.
 func (e *External) Observe(ctx context.Context, req *request, id string) (*remote, error) {
 	t, err := req.Conn.Client.GetTenant(ctx, id)
 	if err != nil {
@@ -185,7 +198,7 @@ func (e *External) Observe(ctx context.Context, req *request, id string) (*remot
 			return nil, err
 		}
 	}
-	return r, nil
+	return r, observeServices(ctx, req, r)
 }
 
 // Find looks for a tenant of the same name under the same parent.
@@ -197,7 +210,8 @@ func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	return &remote{tenant: t}, true, nil
+	r := &remote{tenant: t}
+	return r, true, observeServices(ctx, req, r)
 }
 
 // CanAdopt refuses the connection's own tenant: deleting this object would
@@ -220,10 +234,15 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &remote{tenant: t}, nil
+	r := &remote{tenant: t}
+	// Best effort: the new tenant's ID must reach status whatever happens;
+	// bindings left unread are read again by Update.
+	_ = observeServices(ctx, req, r)
+	return r, nil
 }
 
-// Diff names what differs: the tenant's own fields, MFA and pricing.
+// Diff names what differs: the tenant's own fields, MFA, pricing,
+// applications and branding.
 func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	t := req.Object
 	_, fields := tenantUpdate(t, resolvedOf(req).parentID, r.tenant)
@@ -234,7 +253,8 @@ func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(fields, pricing...), nil
+	fields = append(fields, pricing...)
+	return append(fields, servicesDiff(t, &resolvedOf(req).svc, r)...), nil
 }
 
 func pricingDiff(t *v1.Tenant, r *remote) ([]string, error) {
@@ -255,13 +275,14 @@ func pricingDiff(t *v1.Tenant, r *remote) ([]string, error) {
 	return fields, nil
 }
 
-// Update sends the tenant's own fields in one versioned PUT, then MFA and
-// pricing through their endpoints, and reads the tenant again if those
-// changed it.
+// Update sends the tenant's own fields in one versioned PUT, then
+// applications, branding, MFA and pricing through their endpoints, and
+// reads the tenant again if those changed it.
 func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
 	t, c := req.Object, req.Conn.Client
 	res := resolvedOf(req)
-	out := &remote{tenant: r.tenant, pricing: r.pricing}
+	cp := *r
+	out := &cp
 	if u, fields := tenantUpdate(t, res.parentID, r.tenant); len(fields) > 0 {
 		if u.ParentID != nil {
 			if err := CheckScope(ctx, req.Conn, res.parentID); err != nil {
@@ -274,7 +295,12 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 		}
 		out.tenant = updated
 	}
-	reread := false
+	// Brand writes carry the tenant's version, so they go right after the
+	// PUT, each with the version the one before left.
+	reread, err := e.updateServices(ctx, req, out)
+	if err != nil {
+		return nil, err
+	}
 	if mfaDiffers(t, out.tenant) {
 		if err := c.SetTenantMFA(ctx, r.tenant.ID, t.Spec.MFA.Enabled); err != nil {
 			return nil, err
@@ -320,15 +346,39 @@ func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
 	return c.DeleteTenant(ctx, r.tenant.ID, version)
 }
 
-// Dependants are the Tenants whose parentRef, and the Users whose
+// tenantRefKinds are the kinds whose spec.tenantRef names a Tenant: a
+// Tenant's deletion waits for them, and theirs wakes it.
+var tenantRefKinds = []struct {
+	kind   string
+	object client.Object
+	list   func() client.ObjectList
+	ref    func(client.Object) *v1.LocalReference
+}{
+	{"User", &v1.User{}, func() client.ObjectList { return &v1.UserList{} },
+		func(o client.Object) *v1.LocalReference { return o.(*v1.User).Spec.TenantRef }},
+	{"OfferingItemQuota", &v1.OfferingItemQuota{}, func() client.ObjectList { return &v1.OfferingItemQuotaList{} },
+		func(o client.Object) *v1.LocalReference { return o.(*v1.OfferingItemQuota).Spec.TenantRef }},
+	{"UsageReport", &v1.UsageReport{}, func() client.ObjectList { return &v1.UsageReportList{} },
+		func(o client.Object) *v1.LocalReference { return o.(*v1.UsageReport).Spec.TenantRef }},
+	{"ApiClient", &v1.ApiClient{}, func() client.ObjectList { return &v1.ApiClientList{} },
+		func(o client.Object) *v1.LocalReference { return o.(*v1.ApiClient).Spec.TenantRef }},
+}
+
+// Dependants are the Tenants whose parentRef, and the objects whose
 // tenantRef, names this one.
 func (e *External) Dependants(ctx context.Context, t *v1.Tenant) ([]string, error) {
-	children, err := managed.Referencing(ctx, e.Reader, &v1.TenantList{}, "Tenant", t.Namespace, ParentRefIndex, t.Name)
+	deps, err := managed.Referencing(ctx, e.Reader, &v1.TenantList{}, "Tenant", t.Namespace, ParentRefIndex, t.Name)
 	if err != nil {
 		return nil, err
 	}
-	users, err := managed.Referencing(ctx, e.Reader, &v1.UserList{}, "User", t.Namespace, managed.TenantRefIndex, t.Name)
-	return append(children, users...), err
+	for _, k := range tenantRefKinds {
+		more, err := managed.Referencing(ctx, e.Reader, k.list(), k.kind, t.Namespace, managed.TenantRefIndex, t.Name)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, more...)
+	}
+	return deps, nil
 }
 
 // GetTenant reads the Tenant object name in namespace, waiting (not
@@ -377,11 +427,13 @@ func (e *External) SetStatus(req *request, r *remote) {
 	if res, ok := req.Extra.(*resolved); ok && len(res.parentPath) > 0 && res.parentID == t.ParentID {
 		st.Path = append(slices.Clone(res.parentPath), t.Name)
 	}
+	setServicesStatus(req, r)
 }
 
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
 
 // Setup registers the Tenant controller.
 func Setup(mgr ctrl.Manager, registry *connection.Registry, afterCreate func(*v1.Tenant)) error {
@@ -391,23 +443,24 @@ func Setup(mgr ctrl.Manager, registry *connection.Registry, afterCreate func(*v1
 		}
 		return []string{t.Spec.ParentRef.Name}
 	}
+	dependents := []managed.Dependent{{Object: &v1.Tenant{}, Names: func(o client.Object) []string { return parentNames(o.(*v1.Tenant)) }}}
+	for _, k := range tenantRefKinds {
+		dependents = append(dependents, managed.Dependent{Object: k.object, Names: func(o client.Object) []string { return tenantRefNames(k.ref(o)) }})
+	}
 	r := &managed.Reconciler[*v1.Tenant, *remote]{
 		Kind:        "Tenant",
 		Client:      mgr.GetClient(),
 		APIReader:   mgr.GetAPIReader(),
 		Registry:    registry,
 		Recorder:    mgr.GetEventRecorder("tenant-controller"),
-		External:    &External{Reader: mgr.GetClient()},
+		External:    &External{Reader: mgr.GetClient(), DataReader: mgr.GetAPIReader()},
 		New:         func() *v1.Tenant { return &v1.Tenant{} },
 		AfterCreate: afterCreate,
 	}
 	return r.SetupWithManager(mgr, managed.Options[*v1.Tenant]{
 		List:       func() client.ObjectList { return &v1.TenantList{} },
-		References: []managed.Reference[*v1.Tenant]{{Field: ParentRefIndex, Target: &v1.Tenant{}, Names: parentNames}},
-		Dependents: []managed.Dependent{
-			{Object: &v1.Tenant{}, Names: func(o client.Object) []string { return parentNames(o.(*v1.Tenant)) }},
-			{Object: &v1.User{}, Names: func(o client.Object) []string { return tenantRefNames(o.(*v1.User).Spec.TenantRef) }},
-		},
+		References: append([]managed.Reference[*v1.Tenant]{{Field: ParentRefIndex, Target: &v1.Tenant{}, Names: parentNames}}, logoReferences()...),
+		Dependents: dependents,
 	})
 }
 

@@ -1,0 +1,189 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// OfferingItemQuotaSpec is the desired state of some of a tenant's services
+// and quotas. Only the items listed are managed; every other item on the
+// tenant is left as the server has it.
+// +kubebuilder:validation:XValidation:rule="has(self.tenantRef) != has(self.tenantID)",message="set exactly one of tenantRef and tenantID"
+type OfferingItemQuotaSpec struct {
+	ManagedSpec `json:",inline"`
+
+	// TenantRef names the Tenant object (same namespace) whose items these
+	// are; the object inherits its connection when accountServerRef is left
+	// out.
+	// +optional
+	TenantRef *LocalReference `json:"tenantRef,omitempty"`
+
+	// TenantID is the UUID of an existing tenant whose items these are.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	TenantID string `json:"tenantID,omitempty"`
+
+	// Edition switches an application to an edition first. The switch is
+	// checked with the server; a blocked switch is Stalled with the
+	// server's reasons.
+	// +optional
+	Edition *EditionSpec `json:"edition,omitempty"`
+
+	// Items are the offering items managed, each on or off with its quota.
+	// Each (application, name, infraID) may be listed once.
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=200
+	// +listType=atomic
+	Items []OfferingItemSpec `json:"items"`
+
+	// CheckUsage refuses to turn off an item that is in use (default true).
+	// +optional
+	// +kubebuilder:default=true
+	CheckUsage *bool `json:"checkUsage,omitempty"`
+}
+
+// EditionSpec names an edition of an application.
+type EditionSpec struct {
+	// Application name (e.g. "Cyber Protection") or UUID.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Application string `json:"application"`
+	// Name of the edition, e.g. standard or advanced.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Name string `json:"name"`
+}
+
+// OfferingItemSpec is one offering item: on or off, with a quota.
+type OfferingItemSpec struct {
+	// Application name (e.g. "Cyber Protection") or UUID.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Application string `json:"application"`
+
+	// Name of the offering item, e.g. workstations, servers, storage.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Name string `json:"name"`
+
+	// Enabled turns the item on or off (default true).
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// InfraID is the storage (infrastructure component) an infra item such
+	// as storage is bound to.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	InfraID string `json:"infraID,omitempty"`
+
+	// Quota of the item. Absent, or a null value or overage, is unlimited.
+	// +optional
+	Quota *QuotaSpec `json:"quota,omitempty"`
+}
+
+// QuotaSpec is a soft quota (value) and a hard one (overage). Absent means
+// unlimited.
+type QuotaSpec struct {
+	// Value is the soft quota: usage above it is reported.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Value *int64 `json:"value,omitempty"`
+	// Overage is the hard quota: usage above it is refused.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Overage *int64 `json:"overage,omitempty"`
+}
+
+// OfferingItemStatus is one managed item as the server has it.
+type OfferingItemStatus struct {
+	// Application is the application's UUID.
+	Application string `json:"application"`
+	// Name of the item.
+	Name string `json:"name"`
+	// Enabled says whether the item is on.
+	Enabled bool `json:"enabled"`
+	// InfraID is the storage an infra item is bound to.
+	// +optional
+	InfraID string `json:"infraID,omitempty"`
+	// Value is the soft quota; absent is unlimited.
+	// +optional
+	Value *int64 `json:"value,omitempty"`
+	// Overage is the hard quota; absent is unlimited.
+	// +optional
+	Overage *int64 `json:"overage,omitempty"`
+	// QuotaVersion is the quota's version on the server.
+	// +optional
+	QuotaVersion int64 `json:"quotaVersion,omitempty"`
+	// Usage is the item's current usage, refreshed every resync.
+	// +optional
+	Usage *int64 `json:"usage,omitempty"`
+}
+
+// OfferingItemQuotaStatus is the observed state of the managed items.
+type OfferingItemQuotaStatus struct {
+	ManagedStatus `json:",inline"`
+
+	// TenantID is the tenant whose items these are.
+	// +optional
+	TenantID string `json:"tenantID,omitempty"`
+	// Items are the managed items as the server has them.
+	// +optional
+	// +listType=atomic
+	Items []OfferingItemStatus `json:"items,omitempty"`
+	// ItemCount is how many items are managed.
+	// +optional
+	ItemCount int32 `json:"itemCount,omitempty"`
+	// UsageObservedAt is when usage was last read.
+	// +optional
+	UsageObservedAt *metav1.Time `json:"usageObservedAt,omitempty"`
+}
+
+// OfferingItemQuota manages services and quotas of one tenant.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=oiq,categories=accounts
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantID`
+// +kubebuilder:printcolumn:name="Items",type=integer,JSONPath=`.status.itemCount`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type OfferingItemQuota struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   OfferingItemQuotaSpec   `json:"spec"`
+	Status OfferingItemQuotaStatus `json:"status,omitempty"`
+}
+
+// OfferingItemQuotaList contains a list of OfferingItemQuota.
+// +kubebuilder:object:root=true
+type OfferingItemQuotaList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []OfferingItemQuota `json:"items"`
+}
+
+// Managed returns the shared part of the spec.
+func (q *OfferingItemQuota) Managed() *ManagedSpec { return &q.Spec.ManagedSpec }
+
+// ManagedStatus returns the shared part of the status.
+func (q *OfferingItemQuota) ManagedStatus() *ManagedStatus { return &q.Status.ManagedStatus }
+
+func init() {
+	register(&OfferingItemQuota{}, &OfferingItemQuotaList{})
+}

@@ -1,0 +1,65 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+)
+
+var _ = Describe("OfferingItemQuota", func() {
+	newQuota := func(mutate func(*v1.OfferingItemQuotaSpec)) *v1.OfferingItemQuota {
+		spec := v1.OfferingItemQuotaSpec{
+			TenantRef: &v1.LocalReference{Name: "acme"},
+			Items:     []v1.OfferingItemSpec{{Application: "Cyber Protection", Name: "workstations", Quota: &v1.QuotaSpec{Value: ptr.To[int64](5)}}},
+		}
+		if mutate != nil {
+			mutate(&spec)
+		}
+		return &v1.OfferingItemQuota{ObjectMeta: metav1.ObjectMeta{Name: uniqueName("quota"), Namespace: "default"}, Spec: spec}
+	}
+
+	It("accepts good items and turns them on by default, checking usage", func() {
+		q := newQuota(nil)
+		Expect(k8s.Create(ctx, q)).To(Succeed())
+		got := &v1.OfferingItemQuota{}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(q), got)).To(Succeed())
+		Expect(got.Spec.Items[0].Enabled).To(Equal(ptr.To(true)))
+		Expect(got.Spec.CheckUsage).To(Equal(ptr.To(true)))
+	})
+
+	DescribeTable("refuses bad items with a clear message",
+		func(mutate func(*v1.OfferingItemQuotaSpec), fragments ...string) {
+			expectRefused(newQuota(mutate), fragments...)
+		},
+		Entry("no tenant", func(s *v1.OfferingItemQuotaSpec) { s.TenantRef = nil },
+			"set exactly one of tenantRef and tenantID"),
+		Entry("two tenants", func(s *v1.OfferingItemQuotaSpec) { s.TenantID = someUUID },
+			"set exactly one of tenantRef and tenantID"),
+		Entry("no items", func(s *v1.OfferingItemQuotaSpec) { s.Items = nil },
+			"spec.items"),
+		Entry("a negative quota", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].Quota.Value = ptr.To[int64](-1) },
+			"spec.items[0].quota.value"),
+		Entry("an infraID that is no UUID", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].InfraID = "default" },
+			"spec.items[0].infraID"),
+	)
+})

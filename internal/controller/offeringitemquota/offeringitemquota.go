@@ -1,0 +1,483 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package offeringitemquota says how an OfferingItemQuota talks to the
+// account server: the listed offering items of one tenant, on or off, with
+// their quotas, and an optional edition switch. Every item it does not list
+// is left as the server has it. The generic loop in internal/managed does
+// everything else.
+package offeringitemquota
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/applications"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
+	"github.com/tenant-operator/tenant-operator/internal/managed"
+)
+
+// Condition reasons of the OfferingItemQuota kind.
+const (
+	ReasonNotAvailable       = "NotAvailable"
+	ReasonUnknownItem        = "UnknownItem"
+	ReasonUnknownApplication = "UnknownApplication"
+	ReasonItemClaimed        = "ItemClaimed"
+	ReasonEditionBlocked     = "EditionBlocked"
+)
+
+// codeItemNotAvailable is the server's code for an item the parent does not
+// offer (or an edition switch it blocks).
+const codeItemNotAvailable = 1021
+
+// remote is the tenant's offering items, and their usage when read.
+type remote struct {
+	tenantID string
+	items    []accountserver.OfferingItem
+	usages   []accountserver.Usage
+	// usageRead is when usages were read; zero when they were not.
+	usageRead time.Time
+}
+
+func (r *remote) RemoteID() string { return r.tenantID }
+
+// RemoteVersion is the newest quota version among the items.
+func (r *remote) RemoteVersion() int64 {
+	var v int64
+	for _, it := range r.items {
+		if it.Quota != nil && it.Quota.Version > v {
+			v = it.Quota.Version
+		}
+	}
+	return v
+}
+
+// resolved is what Resolve found for one reconcile.
+type resolved struct {
+	tenantID string
+	items    []desired
+	// edition is the spec's edition switch with its application's ID.
+	editionApp, edition string
+}
+
+type request = managed.Request[*v1.OfferingItemQuota]
+
+// External talks to the account server about offering items.
+type External struct {
+	Reader client.Reader
+}
+
+var _ managed.External[*v1.OfferingItemQuota, *remote] = &External{}
+
+// ConnectionRef is the object's own accountServerRef, or its tenant's.
+func (e *External) ConnectionRef(ctx context.Context, q *v1.OfferingItemQuota) (v1.AccountServerReference, error) {
+	if ref := q.Spec.AccountServerRef; ref != nil {
+		return *ref, nil
+	}
+	if q.Spec.TenantRef == nil {
+		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
+			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
+	}
+	t, err := tenant.GetTenant(ctx, e.Reader, q.Namespace, q.Spec.TenantRef.Name)
+	if t == nil {
+		return v1.AccountServerReference{}, err
+	}
+	return tenant.ConnectionOf(ctx, e.Reader, t)
+}
+
+// Resolve finds the tenant, resolves application names and refuses items
+// another OfferingItemQuota of the tenant already manages.
+func (e *External) Resolve(ctx context.Context, req *request) error {
+	q := req.Object
+	res := &resolved{tenantID: q.Spec.TenantID}
+	if q.Spec.TenantRef != nil {
+		t, err := tenant.GetTenant(ctx, e.Reader, q.Namespace, q.Spec.TenantRef.Name)
+		if err != nil {
+			return err
+		}
+		res.tenantID = t.Status.ID
+	}
+	seen := map[key]bool{}
+	for _, it := range q.Spec.Items {
+		appID, err := appID(ctx, req, it.Application)
+		if err != nil {
+			return err
+		}
+		d := toDesired(appID, it)
+		if seen[d.key] {
+			return managed.Stalled(managed.ReasonInvalidSpec, "item %s of %s is listed twice", it.Name, it.Application)
+		}
+		seen[d.key] = true
+		res.items = append(res.items, d)
+	}
+	if ed := q.Spec.Edition; ed != nil {
+		appID, err := appID(ctx, req, ed.Application)
+		if err != nil {
+			return err
+		}
+		res.editionApp, res.edition = appID, ed.Name
+	}
+	req.Extra = res
+	return e.checkClaims(ctx, req)
+}
+
+func appID(ctx context.Context, req *request, ref string) (string, error) {
+	app, err := applications.Resolve(ctx, req.Conn.Client, ref)
+	var nf *applications.NotFoundError
+	if errors.As(err, &nf) {
+		return "", managed.Stalled(ReasonUnknownApplication, "%s", err.Error())
+	}
+	return app.ID, err
+}
+
+// checkClaims refuses items that an older OfferingItemQuota of the same
+// tenant in the namespace already lists: two objects must not fight over
+// one item. The older one (by creation, then name) keeps it.
+func (e *External) checkClaims(ctx context.Context, req *request) error {
+	q := req.Object
+	list := &v1.OfferingItemQuotaList{}
+	if err := e.Reader.List(ctx, list, client.InNamespace(q.Namespace)); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.UID == q.UID || !sameTenant(q, other) || !older(other, q) || other.DeletionTimestamp != nil {
+			continue
+		}
+		for _, it := range other.Spec.Items {
+			for _, mine := range q.Spec.Items {
+				if strings.EqualFold(it.Application, mine.Application) && it.Name == mine.Name && it.InfraID == mine.InfraID {
+					return managed.Stalled(ReasonItemClaimed, "item %s of %s is already managed by OfferingItemQuota %s", mine.Name, mine.Application, other.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func sameTenant(a, b *v1.OfferingItemQuota) bool {
+	if a.Spec.TenantRef != nil && b.Spec.TenantRef != nil {
+		return a.Spec.TenantRef.Name == b.Spec.TenantRef.Name
+	}
+	if a.Spec.TenantID != "" {
+		return a.Spec.TenantID == b.Spec.TenantID || a.Spec.TenantID == b.Status.TenantID
+	}
+	return a.Status.TenantID != "" && a.Status.TenantID == b.Spec.TenantID
+}
+
+func older(a, b *v1.OfferingItemQuota) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
+
+// Observe reads the tenant's items of every edition, and their usage when
+// the last reading is older than the resync interval: a spec change costs
+// one read, a resync two.
+func (e *External) Observe(ctx context.Context, req *request, tenantID string) (*remote, error) {
+	c := req.Conn.Client
+	items, err := c.GetOfferingItems(ctx, tenantID, accountserver.OfferingItemQuery{Edition: accountserver.AllEditions})
+	if err != nil {
+		return nil, err
+	}
+	r := &remote{tenantID: tenantID, items: items}
+	last := req.Object.Status.UsageObservedAt
+	if last == nil || time.Since(last.Time) >= req.Conn.ResyncInterval {
+		if r.usages, err = c.GetUsages(ctx, tenantID); err != nil {
+			return nil, err
+		}
+		r.usageRead = time.Now()
+	}
+	return r, nil
+}
+
+// Find: a tenant's items always exist; there is nothing to create twice.
+func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
+	r, err := e.Observe(ctx, req, resolvedOf(req).tenantID)
+	return r, err == nil, err
+}
+
+// CanAdopt accepts the items of the spec's tenant only.
+func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
+	if want := resolvedOf(req).tenantID; r.tenantID != want {
+		return managed.Stalled(managed.ReasonInvalidSpec, "importID %s is not the tenant %s the spec names", r.tenantID, want)
+	}
+	return nil
+}
+
+// Create writes nothing: the items exist with the tenant. The loop's update
+// that follows makes them match the spec.
+func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
+	res := resolvedOf(req)
+	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
+		return nil, err
+	}
+	return e.Observe(ctx, req, res.tenantID)
+}
+
+// Diff names the edition and the items that differ.
+func (e *External) Diff(req *request, r *remote) ([]string, error) {
+	res := resolvedOf(req)
+	var fields []string
+	if res.edition != "" && currentEdition(r.items, res.editionApp) != res.edition {
+		fields = append(fields, "edition")
+	}
+	for _, d := range res.items {
+		it, ok := find(r.items, d)
+		if !ok {
+			return nil, unknownItem(d)
+		}
+		if differs(d, it) {
+			fields = append(fields, "items."+d.name)
+		}
+	}
+	return fields, nil
+}
+
+func unknownItem(d desired) error {
+	where := ""
+	if d.infra != "" {
+		where = " on storage " + d.infra
+	}
+	return managed.Stalled(ReasonUnknownItem, "the tenant has no offering item %s of application %s%s", d.name, d.app, where)
+}
+
+// currentEdition is the edition of the application's items that are on.
+func currentEdition(items []accountserver.OfferingItem, appID string) string {
+	for _, it := range items {
+		if it.ApplicationID == appID && it.Edition != "" && it.Status == accountserver.ItemStatusOn {
+			return it.Edition
+		}
+	}
+	return ""
+}
+
+// Update switches the edition (checked first), then sends every changed
+// item in one PUT, each carrying its quota version.
+func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
+	res, c := resolvedOf(req), req.Conn.Client
+	out := &remote{tenantID: r.tenantID, items: r.items, usages: r.usages, usageRead: r.usageRead}
+	if res.edition != "" && currentEdition(r.items, res.editionApp) != res.edition {
+		if err := c.CheckEdition(ctx, r.tenantID, res.editionApp, res.edition); err != nil {
+			if accountserver.IsInvalid(err) {
+				return nil, managed.Stalled(ReasonEditionBlocked, "switching to edition %s is refused: %s", res.edition, explain(err))
+			}
+			return nil, err
+		}
+		if err := c.SwitchEdition(ctx, r.tenantID, res.editionApp, res.edition); err != nil {
+			return nil, err
+		}
+		items, err := c.GetOfferingItems(ctx, r.tenantID, accountserver.OfferingItemQuery{Edition: accountserver.AllEditions})
+		if err != nil {
+			return nil, err
+		}
+		out.items = items
+	}
+	var changes []accountserver.OfferingItemChange
+	for _, d := range res.items {
+		it, ok := find(out.items, d)
+		if !ok {
+			return nil, unknownItem(d)
+		}
+		if differs(d, it) {
+			changes = append(changes, change(d, it))
+		}
+	}
+	if len(changes) == 0 {
+		return out, nil
+	}
+	checkUsage := req.Object.Spec.CheckUsage == nil || *req.Object.Spec.CheckUsage
+	updated, err := c.PutOfferingItems(ctx, r.tenantID, changes, checkUsage)
+	if accountserver.HasCode(err, codeItemNotAvailable) {
+		return nil, managed.Stalled(ReasonNotAvailable, "%s", explain(err))
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.items = merge(out.items, updated)
+	return out, nil
+}
+
+// merge puts the PUT's answer over the items read before it.
+func merge(items, updated []accountserver.OfferingItem) []accountserver.OfferingItem {
+	out := slices.Clone(items)
+	for _, u := range updated {
+		if i := slices.IndexFunc(out, func(it accountserver.OfferingItem) bool { return keyOf(it) == keyOf(u) }); i >= 0 {
+			out[i] = u
+		} else {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// explain is the server's message with the items it names in its context.
+func explain(err error) string {
+	e, ok := accountserver.AsError(err)
+	if !ok {
+		return err.Error()
+	}
+	msg := e.Message()
+	var ctx struct {
+		Items []struct {
+			Name    string `json:"name"`
+			InfraID string `json:"infra_id"`
+			Reason  string `json:"reason"`
+		} `json:"offering_items"`
+	}
+	if len(e.Context()) > 0 && json.Unmarshal(e.Context(), &ctx) == nil && len(ctx.Items) > 0 {
+		var names []string
+		for _, it := range ctx.Items {
+			n := it.Name
+			if it.Reason != "" {
+				n += " (" + it.Reason + ")"
+			}
+			names = append(names, n)
+		}
+		msg += ": " + strings.Join(names, ", ")
+	}
+	if e.Code() != "" {
+		msg += fmt.Sprintf(" (code %s)", e.Code())
+	}
+	return msg
+}
+
+// Delete turns the listed items off (refused by the server, with
+// checkUsage, while they are in use). Every other item stays as it is.
+func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
+	var changes []accountserver.OfferingItemChange
+	for _, it := range req.Object.Spec.Items {
+		appID, err := appID(ctx, req, it.Application)
+		if err != nil {
+			return err
+		}
+		d := toDesired(appID, it)
+		d.enabled = false
+		if cur, ok := find(r.items, d); ok && cur.Status == accountserver.ItemStatusOn {
+			changes = append(changes, change(d, cur))
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	checkUsage := req.Object.Spec.CheckUsage == nil || *req.Object.Spec.CheckUsage
+	_, err := req.Conn.Client.PutOfferingItems(ctx, r.tenantID, changes, checkUsage)
+	return err
+}
+
+// Dependants: nothing refers to an OfferingItemQuota.
+func (e *External) Dependants(context.Context, *v1.OfferingItemQuota) ([]string, error) {
+	return nil, nil
+}
+
+// SetStatus lists each managed item as the server has it, with its usage.
+func (e *External) SetStatus(req *request, r *remote) {
+	st := &req.Object.Status
+	res, ok := req.Extra.(*resolved)
+	if !ok {
+		return
+	}
+	st.TenantID = r.tenantID
+	prev := map[key]*int64{}
+	for _, s := range st.Items {
+		prev[key{app: s.Application, name: s.Name, infra: s.InfraID}] = s.Usage
+	}
+	items := make([]v1.OfferingItemStatus, 0, len(res.items))
+	for _, d := range res.items {
+		it, ok := find(r.items, d)
+		if !ok {
+			continue
+		}
+		s := v1.OfferingItemStatus{Application: it.ApplicationID, Name: it.Name, Enabled: it.Status == accountserver.ItemStatusOn, InfraID: ptr.Deref(it.InfraID, "")}
+		if it.Quota != nil {
+			s.Value, s.Overage, s.QuotaVersion = toInt(it.Quota.Value), toInt(it.Quota.Overage), it.Quota.Version
+		}
+		s.Usage = prev[key{app: s.Application, name: s.Name, infra: s.InfraID}]
+		if !r.usageRead.IsZero() {
+			s.Usage = usageOf(r.usages, it)
+		}
+		items = append(items, s)
+	}
+	st.Items, st.ItemCount = items, int32(len(items))
+	if !r.usageRead.IsZero() {
+		st.UsageObservedAt = ptr.To(metav1.NewTime(r.usageRead.UTC().Truncate(time.Second)))
+	}
+}
+
+func usageOf(usages []accountserver.Usage, it accountserver.OfferingItem) *int64 {
+	for _, u := range usages {
+		if u.ApplicationID == it.ApplicationID && u.Name == it.Name && ptr.Deref(u.InfraID, "") == ptr.Deref(it.InfraID, "") {
+			return toInt(&u.Value)
+		}
+	}
+	for _, u := range usages {
+		if u.UsageName != "" && u.UsageName == it.UsageName && ptr.Deref(u.InfraID, "") == ptr.Deref(it.InfraID, "") {
+			return toInt(&u.Value)
+		}
+	}
+	return nil
+}
+
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas/finalizers,verbs=update
+
+// Setup registers the OfferingItemQuota controller.
+func Setup(mgr ctrl.Manager, registry *connection.Registry) error {
+	r := &managed.Reconciler[*v1.OfferingItemQuota, *remote]{
+		Kind:      "OfferingItemQuota",
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Registry:  registry,
+		Recorder:  mgr.GetEventRecorder("offeringitemquota-controller"),
+		External:  &External{Reader: mgr.GetClient()},
+		New:       func() *v1.OfferingItemQuota { return &v1.OfferingItemQuota{} },
+	}
+	return r.SetupWithManager(mgr, managed.Options[*v1.OfferingItemQuota]{
+		List: func() client.ObjectList { return &v1.OfferingItemQuotaList{} },
+		References: []managed.Reference[*v1.OfferingItemQuota]{
+			{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(q *v1.OfferingItemQuota) []string { return tenantRef(q) }},
+			// A peer of the same tenant that changes or goes may free an
+			// item another one waits for (ItemClaimed).
+			{Field: managed.TenantRefIndex, Target: &v1.OfferingItemQuota{}, Values: func(o client.Object) []string {
+				return tenantRef(o.(*v1.OfferingItemQuota))
+			}},
+		},
+	})
+}
+
+func tenantRef(q *v1.OfferingItemQuota) []string {
+	if q.Spec.TenantRef == nil {
+		return nil
+	}
+	return []string{q.Spec.TenantRef.Name}
+}

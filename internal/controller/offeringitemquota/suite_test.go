@@ -1,0 +1,103 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package offeringitemquota_test
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/emulator"
+	"github.com/tenant-operator/tenant-operator/internal/operator"
+	"github.com/tenant-operator/tenant-operator/internal/testenv"
+)
+
+var (
+	ctx   context.Context
+	suite *testenv.Suite
+	emu   *emulator.Server
+)
+
+func TestOfferingItemQuota(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "OfferingItemQuota controller suite")
+}
+
+var _ = BeforeSuite(func() {
+	var cancel context.CancelFunc
+	ctx, cancel = context.WithCancel(context.Background())
+	DeferCleanup(cancel)
+	var err error
+	suite, err = testenv.NewSuite(ctx)
+	Expect(err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
+	DeferCleanup(suite.Stop)
+	emu = suite.Emulator
+	suite.StartManager(operator.Options{})
+	DeferCleanup(suite.StopManager)
+})
+
+// tenantOn creates a Tenant of kind under parent (nil: the connection's
+// tenant) and waits for it.
+func tenantOn(conn string, kind v1.TenantKind, parent *v1.Tenant) *v1.Tenant {
+	t := &v1.Tenant{
+		ObjectMeta: metav1.ObjectMeta{Name: testenv.Uniq(string(kind)), Namespace: "default"},
+		Spec:       v1.TenantSpec{ManagedSpec: v1.ManagedSpec{AccountServerRef: testenv.ConnectionRef(conn)}, Kind: kind},
+	}
+	if parent != nil {
+		t.Spec.ParentRef = &v1.LocalReference{Name: parent.Name}
+	}
+	ExpectWithOffset(1, suite.K8s.Create(ctx, t)).To(Succeed())
+	return testenv.ExpectReady(suite, t)
+}
+
+func quotaFor(t *v1.Tenant, items ...v1.OfferingItemSpec) *v1.OfferingItemQuota {
+	return &v1.OfferingItemQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: testenv.Uniq("quota"), Namespace: t.Namespace},
+		Spec:       v1.OfferingItemQuotaSpec{TenantRef: &v1.LocalReference{Name: t.Name}, Items: items},
+	}
+}
+
+func item(app, name string, value, overage *int64) v1.OfferingItemSpec {
+	it := v1.OfferingItemSpec{Application: app, Name: name}
+	if value != nil || overage != nil {
+		it.Quota = &v1.QuotaSpec{Value: value, Overage: overage}
+	}
+	return it
+}
+
+// remoteItem is the tenant's Cyber Protection item as the emulator holds it.
+func remoteItem(tenantID, name, infraID string) emulator.OfferingItem {
+	for _, it := range emu.OfferingItems(tenantID) {
+		if it.ApplicationID == emulator.CyberProtectionAppID && it.Name == name && ptr.Deref(it.InfraID, "") == infraID && it.DeletedAt == nil {
+			return it
+		}
+	}
+	Fail("no item " + name + " on tenant " + tenantID)
+	return emulator.OfferingItem{}
+}
+
+func limit(v *float64) *int64 {
+	if v == nil {
+		return nil
+	}
+	return ptr.To(int64(*v))
+}

@@ -1,0 +1,487 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package usagereport says how a UsageReport object talks to the account
+// server: the report configuration, its stored files, and the copy of the
+// newest files into a ConfigMap. The generic loop in internal/managed does
+// everything else.
+package usagereport
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
+	"github.com/tenant-operator/tenant-operator/internal/managed"
+)
+
+// Condition reasons of the UsageReport kind.
+const (
+	// ReasonReportMismatch: an imported once report differs from the spec,
+	// and once reports cannot be changed on the server.
+	ReasonReportMismatch = "ReportMismatch"
+)
+
+// Indexes of UsageReports by the objects they name.
+const (
+	RecipientIndex = ".spec.recipients.name"
+	ConfigMapIndex = ".spec.output.configMapName"
+)
+
+// Annotations of the output ConfigMap: which report and which stored files
+// its data comes from.
+const (
+	AnnotationReportID      = "accounts.tenant-operator.io/report-id"
+	AnnotationStoredReports = "accounts.tenant-operator.io/stored-reports"
+)
+
+// DefaultMaxOutputBytes is how much report data goes into one ConfigMap:
+// the API server refuses ConfigMaps over 1 MiB, metadata included.
+const DefaultMaxOutputBytes = 1000 * 1000
+
+// pollInterval is how soon a report whose files are being generated is
+// looked at again.
+const pollInterval = 3 * time.Second
+
+// slowPollInterval is how often an enabled once report without any file is
+// looked at (a server may start generating later than the create).
+const slowPollInterval = 30 * time.Second
+
+// remote is a report as read from the server, with its stored files.
+type remote struct {
+	report *accountserver.Report
+	stored []accountserver.StoredReport
+}
+
+func (r *remote) RemoteID() string     { return r.report.ID }
+func (r *remote) RemoteVersion() int64 { return r.report.Version }
+
+// resolved is what Resolve found for one reconcile.
+type resolved struct {
+	tenantID   string
+	recipients []string
+}
+
+type request = managed.Request[*v1.UsageReport]
+
+// External talks to the account server about usage reports.
+type External struct {
+	// Client writes the output ConfigMap.
+	Client client.Client
+	// Reader is the manager's cache; ConfigMaps are in it by metadata only.
+	Reader client.Reader
+	// APIReader reads a ConfigMap's data, around the cache.
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	// MaxOutputBytes bounds the data copied into the ConfigMap (default
+	// DefaultMaxOutputBytes).
+	MaxOutputBytes int64
+}
+
+var (
+	_ managed.External[*v1.UsageReport, *remote]  = &External{}
+	_ managed.Publisher[*v1.UsageReport, *remote] = &External{}
+	_ managed.Poller[*v1.UsageReport, *remote]    = &External{}
+)
+
+// ConnectionRef is the report's own accountServerRef, or its tenant's.
+func (e *External) ConnectionRef(ctx context.Context, r *v1.UsageReport) (v1.AccountServerReference, error) {
+	if ref := r.Spec.AccountServerRef; ref != nil {
+		return *ref, nil
+	}
+	if r.Spec.TenantRef == nil {
+		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
+			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
+	}
+	t := &v1.Tenant{}
+	if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: r.Spec.TenantRef.Name}, t); err != nil {
+		if apierrors.IsNotFound(err) {
+			return v1.AccountServerReference{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", r.Spec.TenantRef.Name)
+		}
+		return v1.AccountServerReference{}, err
+	}
+	return tenant.ConnectionOf(ctx, e.Reader, t)
+}
+
+// Resolve finds the tenant's UUID and the recipients' user IDs.
+func (e *External) Resolve(ctx context.Context, req *request) error {
+	r := req.Object
+	res := &resolved{tenantID: r.Spec.TenantID}
+	if r.Spec.TenantRef != nil {
+		t, err := tenant.GetTenant(ctx, e.Reader, r.Namespace, r.Spec.TenantRef.Name)
+		if err != nil {
+			return err
+		}
+		res.tenantID = t.Status.ID
+	}
+	for _, ref := range r.Spec.Recipients {
+		u := &v1.User{}
+		if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: ref.Name}, u); err != nil {
+			if apierrors.IsNotFound(err) {
+				return managed.Waiting(managed.ReasonWaitingForReference, "waiting for recipient User %s to exist", ref.Name)
+			}
+			return err
+		}
+		if u.Status.ID == "" {
+			return managed.Waiting(managed.ReasonWaitingForReference, "waiting for recipient User %s to be created", ref.Name)
+		}
+		res.recipients = append(res.recipients, u.Status.ID)
+	}
+	req.Extra = res
+	return nil
+}
+
+func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
+
+// Observe reads the report and its stored files.
+func (e *External) Observe(ctx context.Context, req *request, id string) (*remote, error) {
+	c := req.Conn.Client
+	rep, err := c.GetReport(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := c.ListStoredReports(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &remote{report: rep, stored: stored}, nil
+}
+
+// Find looks for the report an interrupted create made. Reports carry no
+// name, so the natural key is the whole configuration: a report of the
+// tenant whose parameters, schedule, result action and recipients are the
+// spec's, that no other UsageReport object has claimed (status.id). Among
+// several, the newest (highest version) is the one this object made last.
+func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
+	res := resolvedOf(req)
+	c := req.Conn.Client
+	ids, err := c.TenantReportIDs(ctx, res.tenantID)
+	if err != nil {
+		return nil, false, err
+	}
+	claimed, err := e.claimed(ctx, req.Object)
+	if err != nil {
+		return nil, false, err
+	}
+	want := toSpec(req.Object, res.tenantID, res.recipients)
+	var best *accountserver.Report
+	for _, id := range ids {
+		if claimed[id] {
+			continue
+		}
+		rep, err := c.GetReport(ctx, id)
+		if accountserver.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if matches(want, rep) && (best == nil || rep.Version > best.Version) {
+			best = rep
+		}
+	}
+	if best == nil {
+		return nil, false, nil
+	}
+	stored, err := c.ListStoredReports(ctx, best.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	return &remote{report: best, stored: stored}, true, nil
+}
+
+// claimed is the set of report IDs other UsageReport objects hold.
+func (e *External) claimed(ctx context.Context, self *v1.UsageReport) (map[string]bool, error) {
+	list := &v1.UsageReportList{}
+	if err := e.Reader.List(ctx, list); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, o := range list.Items {
+		if o.UID != self.UID && o.Status.ID != "" {
+			out[o.Status.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// matches says whether a report on the server is the one the spec asks
+// for; the generation date, which the server chooses, is left out.
+func matches(want accountserver.ReportSpec, got *accountserver.Report) bool {
+	w, g := want.Parameters, got.Parameters
+	samePeriod := (w.Period == nil) == (g.Period == nil) && (w.Period == nil || *w.Period == *g.Period)
+	return w.TenantID == g.TenantID && w.Kind == g.Kind && w.Level == g.Level && sameSet(w.Formats, g.Formats) &&
+		w.ShowSKUs == g.ShowSKUs && w.HideZeroUsage == g.HideZeroUsage && samePeriod &&
+		want.Schedule.Type == got.Schedule.Type && ptr.Deref(want.Schedule.Enabled, true) == ptr.Deref(got.Schedule.Enabled, true) &&
+		want.ResultAction == got.ResultAction && sameSet(want.Recipients, got.Recipients)
+}
+
+// CanAdopt refuses a once report that differs from the spec: the server
+// cannot change it, so the object could never match.
+func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
+	if !isOnce(req.Object) {
+		return nil
+	}
+	res := resolvedOf(req)
+	if fields := reportDiff(req.Object, res.tenantID, res.recipients, r.report); len(fields) > 0 {
+		return managed.Stalled(ReasonReportMismatch, "once report %s differs from the spec in %s, and the server cannot change a once report; make the spec match it or create a new report",
+			r.report.ID, strings.Join(fields, ", "))
+	}
+	return nil
+}
+
+// Create creates the report, after checking that its tenant lies in the
+// connection's subtree. A once report is generated right away.
+func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
+	res := resolvedOf(req)
+	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
+		return nil, err
+	}
+	rep, err := req.Conn.Client.CreateReport(ctx, toSpec(req.Object, res.tenantID, res.recipients))
+	if err != nil {
+		return nil, err
+	}
+	// A once report starts generating at once. Listing the files may fail
+	// without harm: the next Observe lists them, and PollAfter comes back
+	// for a once report that shows none.
+	stored, err := req.Conn.Client.ListStoredReports(ctx, rep.ID)
+	if err != nil {
+		logf.FromContext(ctx).Info("cannot list the files of a new report yet", "report", rep.ID, "error", err.Error())
+	}
+	return &remote{report: rep, stored: stored}, nil
+}
+
+// Diff names what differs on a monthly report. A once report is never
+// changed: the spec cannot change (CEL), and CanAdopt checked an import.
+func (e *External) Diff(req *request, r *remote) ([]string, error) {
+	if isOnce(req.Object) {
+		return nil, nil
+	}
+	res := resolvedOf(req)
+	return reportDiff(req.Object, res.tenantID, res.recipients, r.report), nil
+}
+
+// Update sends the whole configuration of a monthly report in one
+// versioned PUT.
+func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
+	res := resolvedOf(req)
+	if tenantID := res.tenantID; tenantID != r.report.Parameters.TenantID {
+		if err := tenant.CheckScope(ctx, req.Conn, tenantID); err != nil {
+			return nil, err
+		}
+	}
+	rep, err := req.Conn.Client.UpdateReport(ctx, r.report.ID, toUpdate(req.Object, res.tenantID, res.recipients, r.report))
+	if err != nil {
+		return nil, err
+	}
+	// Enabling a schedule may start a generation: list the files again.
+	stored, err := req.Conn.Client.ListStoredReports(ctx, rep.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &remote{report: rep, stored: stored}, nil
+}
+
+// Delete deletes the report (and its stored files) with its version.
+func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
+	return req.Conn.Client.DeleteReport(ctx, r.report.ID, r.report.Version)
+}
+
+// Dependants: nothing in the group refers to a report.
+func (e *External) Dependants(context.Context, *v1.UsageReport) ([]string, error) { return nil, nil }
+
+// SetStatus mirrors the report and its stored files into status.
+func (e *External) SetStatus(req *request, r *remote) {
+	st := &req.Object.Status
+	rep := r.report
+	st.TenantID = rep.Parameters.TenantID
+	st.Enabled = ptr.To(ptr.Deref(rep.Schedule.Enabled, true))
+	st.GenerationDate = rep.GenerationDate
+	st.StoredReports, st.LastSavedAt = storedStatus(r.stored)
+}
+
+// PollAfter looks again soon while the server generates files, and now
+// and then while an enabled once report shows none yet.
+func (e *External) PollAfter(req *request, r *remote) time.Duration {
+	switch {
+	case inProgress(r.stored):
+		return pollInterval
+	case isOnce(req.Object) && ptr.Deref(r.report.Schedule.Enabled, true) && len(r.stored) == 0:
+		return slowPollInterval
+	}
+	return 0
+}
+
+// Publish copies the newest saved file of each format into the output
+// ConfigMap, when the ConfigMap does not hold them yet. Files that would
+// not fit are named in status.output.tooLarge instead.
+func (e *External) Publish(ctx context.Context, req *request, r *remote) error {
+	obj := req.Object
+	out := obj.Spec.Output
+	if out == nil {
+		obj.Status.Output = nil
+		return nil
+	}
+	limit := e.MaxOutputBytes
+	if limit <= 0 {
+		limit = DefaultMaxOutputBytes
+	}
+	fit, tooLarge := selectOutput(formats(obj), r.stored, limit)
+	if len(fit) == 0 && len(tooLarge) == 0 {
+		return nil // nothing saved yet
+	}
+	ids := make([]string, 0, len(fit))
+	for _, s := range fit {
+		ids = append(ids, s.ID)
+	}
+	status := &v1.UsageReportOutputStatus{ConfigMapName: out.ConfigMapName, StoredReportIDs: ids}
+	for _, s := range tooLarge {
+		status.TooLarge = append(status.TooLarge, toStored(s))
+	}
+
+	key := client.ObjectKey{Namespace: obj.Namespace, Name: out.ConfigMapName}
+	current := &metav1.PartialObjectMetadata{}
+	current.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	err := e.Reader.Get(ctx, key, current)
+	switch {
+	case err == nil && metav1.IsControlledBy(current, obj) &&
+		current.Annotations[AnnotationStoredReports] == strings.Join(ids, ",") && current.Annotations[AnnotationReportID] == r.report.ID:
+		obj.Status.Output = status
+		return nil
+	case err != nil && !apierrors.IsNotFound(err):
+		return err
+	}
+
+	data := map[string][]byte{}
+	for _, s := range fit {
+		b, err := req.Conn.Client.DownloadStoredReport(ctx, r.report.ID, s.ID)
+		if err != nil {
+			return err
+		}
+		data[s.ReportFormat] = b
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
+	changed, err := managed.WriteOwned(ctx, e.Client, e.APIReader, obj, cm, func() error {
+		setOutput(cm, r.report.ID, ids, data)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	obj.Status.Output = status
+	if changed {
+		logf.FromContext(ctx).Info("report copied to ConfigMap", "configMap", key.Name, "report", r.report.ID, "storedReports", strings.Join(ids, ","))
+		if e.Recorder != nil {
+			e.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "Published", "Publish", "Copied %d saved file(s) of report %s to ConfigMap %s", len(fit), r.report.ID, key.Name)
+		}
+	}
+	return nil
+}
+
+// setOutput makes cm hold exactly the given files, under their format
+// names: text as data, anything else as binaryData.
+func setOutput(cm *corev1.ConfigMap, reportID string, ids []string, files map[string][]byte) {
+	if cm.Annotations == nil {
+		cm.Annotations = map[string]string{}
+	}
+	cm.Annotations[AnnotationReportID] = reportID
+	cm.Annotations[AnnotationStoredReports] = strings.Join(ids, ",")
+	if cm.Labels == nil {
+		cm.Labels = map[string]string{}
+	}
+	cm.Labels["app.kubernetes.io/managed-by"] = "tenant-operator"
+	cm.Data, cm.BinaryData = nil, nil
+	names := make([]string, 0, len(files))
+	for f := range files {
+		names = append(names, f)
+	}
+	slices.Sort(names)
+	for _, f := range names {
+		b := files[f]
+		if utf8.Valid(b) {
+			if cm.Data == nil {
+				cm.Data = map[string]string{}
+			}
+			cm.Data[f] = string(b)
+			continue
+		}
+		if cm.BinaryData == nil {
+			cm.BinaryData = map[string][]byte{}
+		}
+		cm.BinaryData[f] = b
+	}
+}
+
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch
+
+// Setup registers the UsageReport controller.
+func Setup(mgr ctrl.Manager, registry *connection.Registry) error {
+	recorder := mgr.GetEventRecorder("usagereport-controller")
+	r := &managed.Reconciler[*v1.UsageReport, *remote]{
+		Kind:      "UsageReport",
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Registry:  registry,
+		Recorder:  recorder,
+		External: &External{
+			Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: recorder,
+		},
+		New: func() *v1.UsageReport { return &v1.UsageReport{} },
+	}
+	return r.SetupWithManager(mgr, managed.Options[*v1.UsageReport]{
+		List: func() client.ObjectList { return &v1.UsageReportList{} },
+		References: []managed.Reference[*v1.UsageReport]{
+			{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(r *v1.UsageReport) []string {
+				if r.Spec.TenantRef == nil {
+					return nil
+				}
+				return []string{r.Spec.TenantRef.Name}
+			}},
+			{Field: RecipientIndex, Target: &v1.User{}, Names: func(r *v1.UsageReport) []string {
+				var names []string
+				for _, ref := range r.Spec.Recipients {
+					names = append(names, ref.Name)
+				}
+				return names
+			}},
+			// A deleted or changed ConfigMap is written again.
+			{Field: ConfigMapIndex, Target: &corev1.ConfigMap{}, MetadataOnly: true, WakeAll: true, Names: func(r *v1.UsageReport) []string {
+				if r.Spec.Output == nil {
+					return nil
+				}
+				return []string{r.Spec.Output.ConfigMapName}
+			}},
+		},
+	})
+}
