@@ -19,15 +19,20 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega" //nolint:revive // the Gomega idiom
+	"github.com/onsi/gomega/gbytes"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -209,4 +214,21 @@ func (s *Suite) Settled(quiet time.Duration) {
 		return time.Since(since)
 	}).WithTimeout(2*time.Minute).WithPolling(250*time.Millisecond).Should(BeNumerically(">=", quiet),
 		func() string { return "still writing, last: " + s.LastAPIWrite() })
+}
+
+// StartSuite is a controller suite's BeforeSuite: it sends the logs to the
+// Ginkgo writer and to the returned buffer (to prove no secret is in them),
+// starts the environment and a manager, and registers their teardown.
+func StartSuite() (*Suite, *gbytes.Buffer) {
+	logs := gbytes.NewBuffer()
+	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(ginkgo.GinkgoWriter, logs)), zap.UseDevMode(true)))
+	ctx, cancel := context.WithCancel(context.Background())
+	ginkgo.DeferCleanup(cancel)
+	s, err := NewSuite(ctx)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
+	ginkgo.DeferCleanup(s.Stop)
+	s.StartManager(operator.Options{})
+	// Runs before Stop: the API server stops only once nobody watches.
+	ginkgo.DeferCleanup(s.StopManager)
+	return s, logs
 }

@@ -121,34 +121,17 @@ var _ managed.External[*v1.ApiClient, *remote] = &External{}
 
 // ConnectionRef is the client's own accountServerRef, or its tenant's.
 func (e *External) ConnectionRef(ctx context.Context, c *v1.ApiClient) (v1.AccountServerReference, error) {
-	if ref := c.Spec.AccountServerRef; ref != nil {
-		return *ref, nil
-	}
-	if c.Spec.TenantRef == nil {
-		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
-			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
-	}
-	t := &v1.Tenant{}
-	if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: c.Spec.TenantRef.Name}, t); err != nil {
-		if apierrors.IsNotFound(err) {
-			return v1.AccountServerReference{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", c.Spec.TenantRef.Name)
-		}
-		return v1.AccountServerReference{}, err
-	}
-	return tenant.ConnectionOf(ctx, e.Reader, t)
+	return tenant.InheritedConnection(ctx, e.Reader, c.Namespace, c.Spec.AccountServerRef, c.Spec.TenantRef)
 }
 
 // Resolve finds the tenant's UUID.
 func (e *External) Resolve(ctx context.Context, req *request) error {
 	c := req.Object
-	res := &resolved{tenantID: c.Spec.TenantID}
-	if c.Spec.TenantRef != nil {
-		t, err := tenant.GetTenant(ctx, e.Reader, c.Namespace, c.Spec.TenantRef.Name)
-		if err != nil {
-			return err
-		}
-		res.tenantID = t.Status.ID
+	tenantID, err := tenant.ResolveID(ctx, e.Reader, c.Namespace, c.Spec.TenantRef, c.Spec.TenantID)
+	if err != nil {
+		return err
 	}
+	res := &resolved{tenantID: tenantID}
 	req.Extra = res
 	return nil
 }

@@ -18,7 +18,6 @@ package apiclient_test
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 
@@ -28,13 +27,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
-	"github.com/tenant-operator/tenant-operator/internal/operator"
 	"github.com/tenant-operator/tenant-operator/internal/testenv"
 )
 
@@ -52,19 +48,8 @@ func TestApiClient(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logs = gbytes.NewBuffer()
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true)))
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	DeferCleanup(cancel)
-
-	var err error
-	suite, err = testenv.NewSuite(ctx)
-	Expect(err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
-	DeferCleanup(suite.Stop)
-	emu = suite.Emulator
-	suite.StartManager(operator.Options{})
-	DeferCleanup(suite.StopManager)
+	suite, logs = testenv.StartSuite()
+	ctx, emu = suite.Ctx, suite.Emulator
 })
 
 // customerOn creates a customer Tenant on the connection and waits for it.

@@ -97,32 +97,18 @@ var _ managed.External[*v1.OfferingItemQuota, *remote] = &External{}
 
 // ConnectionRef is the object's own accountServerRef, or its tenant's.
 func (e *External) ConnectionRef(ctx context.Context, q *v1.OfferingItemQuota) (v1.AccountServerReference, error) {
-	if ref := q.Spec.AccountServerRef; ref != nil {
-		return *ref, nil
-	}
-	if q.Spec.TenantRef == nil {
-		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
-			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
-	}
-	t, err := tenant.GetTenant(ctx, e.Reader, q.Namespace, q.Spec.TenantRef.Name)
-	if t == nil {
-		return v1.AccountServerReference{}, err
-	}
-	return tenant.ConnectionOf(ctx, e.Reader, t)
+	return tenant.InheritedConnection(ctx, e.Reader, q.Namespace, q.Spec.AccountServerRef, q.Spec.TenantRef)
 }
 
 // Resolve finds the tenant, resolves application names and refuses items
 // another OfferingItemQuota of the tenant already manages.
 func (e *External) Resolve(ctx context.Context, req *request) error {
 	q := req.Object
-	res := &resolved{tenantID: q.Spec.TenantID}
-	if q.Spec.TenantRef != nil {
-		t, err := tenant.GetTenant(ctx, e.Reader, q.Namespace, q.Spec.TenantRef.Name)
-		if err != nil {
-			return err
-		}
-		res.tenantID = t.Status.ID
+	tenantID, err := tenant.ResolveID(ctx, e.Reader, q.Namespace, q.Spec.TenantRef, q.Spec.TenantID)
+	if err != nil {
+		return err
 	}
+	res := &resolved{tenantID: tenantID}
 	seen := map[key]bool{}
 	for _, it := range q.Spec.Items {
 		appID, err := appID(ctx, req, it.Application)

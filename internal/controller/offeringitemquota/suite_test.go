@@ -27,7 +27,6 @@ import (
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
-	"github.com/tenant-operator/tenant-operator/internal/operator"
 	"github.com/tenant-operator/tenant-operator/internal/testenv"
 )
 
@@ -43,16 +42,8 @@ func TestOfferingItemQuota(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	DeferCleanup(cancel)
-	var err error
-	suite, err = testenv.NewSuite(ctx)
-	Expect(err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
-	DeferCleanup(suite.Stop)
-	emu = suite.Emulator
-	suite.StartManager(operator.Options{})
-	DeferCleanup(suite.StopManager)
+	suite, _ = testenv.StartSuite()
+	ctx, emu = suite.Ctx, suite.Emulator
 })
 
 // tenantOn creates a Tenant of kind under parent (nil: the connection's

@@ -18,7 +18,6 @@ package tenant_test
 
 import (
 	"context"
-	"io"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -26,12 +25,9 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
-	"github.com/tenant-operator/tenant-operator/internal/operator"
 	"github.com/tenant-operator/tenant-operator/internal/testenv"
 )
 
@@ -51,20 +47,8 @@ func TestTenant(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logs = gbytes.NewBuffer()
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true)))
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	DeferCleanup(cancel)
-
-	var err error
-	suite, err = testenv.NewSuite(ctx)
-	Expect(err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
-	DeferCleanup(suite.Stop)
-	env, k8s, emu, boot = suite.Env, suite.K8s, suite.Emulator, suite.Boot
-
-	suite.StartManager(operator.Options{})
-	DeferCleanup(suite.StopManager)
+	suite, logs = testenv.StartSuite()
+	ctx, env, k8s, emu, boot = suite.Ctx, suite.Env, suite.K8s, suite.Emulator, suite.Boot
 })
 
 func uniq(prefix string) string { return testenv.Uniq(prefix) }

@@ -381,6 +381,39 @@ func (e *External) Dependants(ctx context.Context, t *v1.Tenant) ([]string, erro
 	return deps, nil
 }
 
+// InheritedConnection is the connection of an object that names a tenant:
+// its own accountServerRef, or the one of the Tenant its tenantRef names.
+func InheritedConnection(ctx context.Context, reader client.Reader, namespace string, own *v1.AccountServerReference, tenantRef *v1.LocalReference) (v1.AccountServerReference, error) {
+	if own != nil {
+		return *own, nil
+	}
+	if tenantRef == nil {
+		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
+			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
+	}
+	t := &v1.Tenant{}
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: tenantRef.Name}, t); err != nil {
+		if apierrors.IsNotFound(err) {
+			return v1.AccountServerReference{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", tenantRef.Name)
+		}
+		return v1.AccountServerReference{}, err
+	}
+	return ConnectionOf(ctx, reader, t)
+}
+
+// ResolveID is the UUID of the tenant an object names: the one of the Tenant
+// its tenantRef names (waiting until it has one), or its tenantID.
+func ResolveID(ctx context.Context, reader client.Reader, namespace string, tenantRef *v1.LocalReference, tenantID string) (string, error) {
+	if tenantRef == nil {
+		return tenantID, nil
+	}
+	t, err := GetTenant(ctx, reader, namespace, tenantRef.Name)
+	if err != nil {
+		return "", err
+	}
+	return t.Status.ID, nil
+}
+
 // GetTenant reads the Tenant object name in namespace, waiting (not
 // failing) while it does not exist or has no remote ID yet.
 func GetTenant(ctx context.Context, reader client.Reader, namespace, name string) (*v1.Tenant, error) {

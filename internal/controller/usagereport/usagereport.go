@@ -114,34 +114,17 @@ var (
 
 // ConnectionRef is the report's own accountServerRef, or its tenant's.
 func (e *External) ConnectionRef(ctx context.Context, r *v1.UsageReport) (v1.AccountServerReference, error) {
-	if ref := r.Spec.AccountServerRef; ref != nil {
-		return *ref, nil
-	}
-	if r.Spec.TenantRef == nil {
-		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
-			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
-	}
-	t := &v1.Tenant{}
-	if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: r.Spec.TenantRef.Name}, t); err != nil {
-		if apierrors.IsNotFound(err) {
-			return v1.AccountServerReference{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", r.Spec.TenantRef.Name)
-		}
-		return v1.AccountServerReference{}, err
-	}
-	return tenant.ConnectionOf(ctx, e.Reader, t)
+	return tenant.InheritedConnection(ctx, e.Reader, r.Namespace, r.Spec.AccountServerRef, r.Spec.TenantRef)
 }
 
 // Resolve finds the tenant's UUID and the recipients' user IDs.
 func (e *External) Resolve(ctx context.Context, req *request) error {
 	r := req.Object
-	res := &resolved{tenantID: r.Spec.TenantID}
-	if r.Spec.TenantRef != nil {
-		t, err := tenant.GetTenant(ctx, e.Reader, r.Namespace, r.Spec.TenantRef.Name)
-		if err != nil {
-			return err
-		}
-		res.tenantID = t.Status.ID
+	tenantID, err := tenant.ResolveID(ctx, e.Reader, r.Namespace, r.Spec.TenantRef, r.Spec.TenantID)
+	if err != nil {
+		return err
 	}
+	res := &resolved{tenantID: tenantID}
 	for _, ref := range r.Spec.Recipients {
 		u := &v1.User{}
 		if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: ref.Name}, u); err != nil {

@@ -18,19 +18,15 @@ package user_test
 
 import (
 	"context"
-	"io"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gbytes"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
-	"github.com/tenant-operator/tenant-operator/internal/operator"
 	"github.com/tenant-operator/tenant-operator/internal/testenv"
 )
 
@@ -48,19 +44,8 @@ func TestUser(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logs = gbytes.NewBuffer()
-	logf.SetLogger(zap.New(zap.WriteTo(io.MultiWriter(GinkgoWriter, logs)), zap.UseDevMode(true)))
-	var cancel context.CancelFunc
-	ctx, cancel = context.WithCancel(context.Background())
-	DeferCleanup(cancel)
-
-	var err error
-	suite, err = testenv.NewSuite(ctx)
-	Expect(err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
-	DeferCleanup(suite.Stop)
-	emu = suite.Emulator
-	suite.StartManager(operator.Options{})
-	DeferCleanup(suite.StopManager)
+	suite, logs = testenv.StartSuite()
+	ctx, emu = suite.Ctx, suite.Emulator
 })
 
 // customerOn creates a customer Tenant on the connection and waits for it.

@@ -87,35 +87,18 @@ var _ managed.External[*v1.User, *remote] = &External{}
 
 // ConnectionRef is the user's own accountServerRef, or its tenant's.
 func (e *External) ConnectionRef(ctx context.Context, u *v1.User) (v1.AccountServerReference, error) {
-	if ref := u.Spec.AccountServerRef; ref != nil {
-		return *ref, nil
-	}
-	if u.Spec.TenantRef == nil {
-		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
-			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
-	}
-	t := &v1.Tenant{}
-	if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: u.Namespace, Name: u.Spec.TenantRef.Name}, t); err != nil {
-		if apierrors.IsNotFound(err) {
-			return v1.AccountServerReference{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", u.Spec.TenantRef.Name)
-		}
-		return v1.AccountServerReference{}, err
-	}
-	return tenant.ConnectionOf(ctx, e.Reader, t)
+	return tenant.InheritedConnection(ctx, e.Reader, u.Namespace, u.Spec.AccountServerRef, u.Spec.TenantRef)
 }
 
 // Resolve finds the tenant's UUID and, when the password must be set, the
 // password.
 func (e *External) Resolve(ctx context.Context, req *request) error {
 	u := req.Object
-	res := &resolved{tenantID: u.Spec.TenantID}
-	if u.Spec.TenantRef != nil {
-		t, err := tenant.GetTenant(ctx, e.Reader, u.Namespace, u.Spec.TenantRef.Name)
-		if err != nil {
-			return err
-		}
-		res.tenantID = t.Status.ID
+	tenantID, err := tenant.ResolveID(ctx, e.Reader, u.Namespace, u.Spec.TenantRef, u.Spec.TenantID)
+	if err != nil {
+		return err
 	}
+	res := &resolved{tenantID: tenantID}
 	req.Extra = res
 	if u.Spec.Activation.Method == v1.ActivationPassword {
 		return e.readPassword(ctx, u, res)
