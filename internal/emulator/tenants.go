@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -822,6 +823,43 @@ func exclusive(q map[string][]string, names ...string) *apiError {
 	return nil
 }
 
+// listQuery is what GET /tenants and GET /users share in their queries.
+type listQuery struct {
+	limit        int
+	fields       []string
+	since        time.Time
+	allowDeleted bool
+	uuids        []string
+}
+
+// parseListQuery reads limit, lod, updated_since, allow_deleted and uuids,
+// and checks that the named ID filters are UUIDs.
+func parseListQuery(q url.Values, defaultLimit int, stamps, basic []string, idFilters ...string) (listQuery, *apiError) {
+	var lq listQuery
+	var e *apiError
+	if lq.limit, e = pageLimit(q, defaultLimit); e != nil {
+		return lq, e
+	}
+	if lq.fields, e = lodFields(q.Get("lod"), stamps, basic); e != nil {
+		return lq, e
+	}
+	if lq.since, e = parseSince(q.Get("updated_since")); e != nil {
+		return lq, e
+	}
+	lq.allowDeleted = q.Get("allow_deleted") == "true"
+	if v := q.Get("uuids"); v != "" {
+		if lq.uuids, e = splitIDs("uuids", v); e != nil {
+			return lq, e
+		}
+	}
+	for _, name := range idFilters {
+		if v := q.Get(name); v != "" && !validUUID(v) {
+			return lq, errBadRequest("%s must be a lowercase UUID", name)
+		}
+	}
+	return lq, nil
+}
+
 func parseSince(v string) (time.Time, *apiError) {
 	if v == "" {
 		return time.Time{}, nil
@@ -853,35 +891,12 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, e)
 		return
 	}
-	limit, e := pageLimit(q, 5000)
+	lq, e := parseListQuery(q, 5000, tenantStampFields, tenantBasicFields, "parent_id", "subtree_root_id")
 	if e != nil {
 		writeAPIError(w, e)
 		return
 	}
-	fields, e := lodFields(q.Get("lod"), tenantStampFields, tenantBasicFields)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	since, e := parseSince(q.Get("updated_since"))
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	allowDeleted := q.Get("allow_deleted") == "true"
-	var uuids []string
-	if v := q.Get("uuids"); v != "" {
-		if uuids, e = splitIDs("uuids", v); e != nil {
-			writeAPIError(w, e)
-			return
-		}
-	}
-	for _, name := range []string{"parent_id", "subtree_root_id"} {
-		if v := q.Get(name); v != "" && !validUUID(v) {
-			writeAPIError(w, errBadRequest("%s must be a lowercase UUID", name))
-			return
-		}
-	}
+	limit, fields, since, allowDeleted, uuids := lq.limit, lq.fields, lq.since, lq.allowDeleted, lq.uuids
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()

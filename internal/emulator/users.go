@@ -274,40 +274,17 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, errBadRequest("external_ids requires tenant_id"))
 		return
 	}
-	limit, e := pageLimit(q, 2000)
+	lq, e := parseListQuery(q, 2000, userStampFields, userBasicFields, "tenant_id", "subtree_root_tenant_id")
 	if e != nil {
 		writeAPIError(w, e)
 		return
 	}
-	fields, e := lodFields(q.Get("lod"), userStampFields, userBasicFields)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	since, e := parseSince(q.Get("updated_since"))
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	allowDeleted := q.Get("allow_deleted") == "true"
-	var uuids []string
-	if v := q.Get("uuids"); v != "" {
-		if uuids, e = splitIDs("uuids", v); e != nil {
-			writeAPIError(w, e)
-			return
-		}
-	}
+	limit, fields, since, allowDeleted, uuids := lq.limit, lq.fields, lq.since, lq.allowDeleted, lq.uuids
 	var externalIDs []string
 	if v := q.Get("external_ids"); v != "" {
 		externalIDs = strings.Split(v, ",")
 		if len(externalIDs) > 100 {
 			writeAPIError(w, errBadRequest("external_ids takes at most 100 ids"))
-			return
-		}
-	}
-	for _, name := range []string{"tenant_id", "subtree_root_tenant_id"} {
-		if v := q.Get(name); v != "" && !validUUID(v) {
-			writeAPIError(w, errBadRequest("%s must be a lowercase UUID", name))
 			return
 		}
 	}
