@@ -29,6 +29,7 @@ help: ## Show this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate CRDs and RBAC from the Go markers.
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
+	hack/sync-chart.sh
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
@@ -55,7 +56,7 @@ test: manifests generate fmt vet ## Run the unit and envtest suites (not test/e2
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
 .PHONY: test-e2e
-test-e2e: build ## Run the end-to-end suites against the real manager binary.
+test-e2e: build helm ## Run the end-to-end suites against the real manager binary, kubectl and helm.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test ./test/e2e/... -v -ginkgo.v -timeout 30m
 
 .PHONY: bench
@@ -67,6 +68,23 @@ verify: manifests generate fmt build-installer ## Regenerate everything and fail
 	@if [ -n "$$(git status --porcelain --untracked-files=all -- . ':!bin' ':!cover.out')" ]; then \
 		echo "verify: generated files are out of date; run 'make manifests generate fmt build-installer' and commit:"; \
 		git status --porcelain --untracked-files=all -- . ':!bin' ':!cover.out'; git --no-pager diff --stat; exit 1; fi
+
+##@ Charts
+
+ONBOARDING_TEST_VALUES ?= charts/tenant-onboarding/ci/test-values.yaml
+
+.PHONY: helm-lint
+helm-lint: helm ## Lint and render both Helm charts (charts/); fails if a render lacks a kind it must have.
+	"$(HELM)" lint --strict charts/tenant-operator
+	"$(HELM)" lint --strict charts/tenant-onboarding -f $(ONBOARDING_TEST_VALUES)
+	@out="$$("$(HELM)" template tenant-operator charts/tenant-operator --namespace tenant-operator-system --include-crds --set serviceMonitor.enabled=true --set 'watchNamespaces={team-a,team-b}')"; \
+	for k in CustomResourceDefinition ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Deployment Service ServiceMonitor; do \
+		grep -q "^kind: $$k$$" <<<"$$out" || { echo "helm-lint: tenant-operator render has no $$k"; exit 1; }; done; \
+	echo "helm-lint: tenant-operator renders"
+	@out="$$("$(HELM)" template acme charts/tenant-onboarding --namespace customers -f $(ONBOARDING_TEST_VALUES))"; \
+	for k in Tenant User OfferingItemQuota ApiClient; do \
+		grep -q "^kind: $$k$$" <<<"$$out" || { echo "helm-lint: tenant-onboarding render has no $$k"; exit 1; }; done; \
+	echo "helm-lint: tenant-onboarding renders"
 
 ##@ Build
 
@@ -100,10 +118,12 @@ $(LOCALBIN):
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint
+HELM ?= $(LOCALBIN)/helm
 
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.1
 GOLANGCI_LINT_VERSION ?= v2.15.0
+HELM_VERSION ?= v4.3.1
 
 .PHONY: controller-gen
 controller-gen: $(CONTROLLER_GEN)-$(CONTROLLER_TOOLS_VERSION) ## Install controller-gen into bin/.
@@ -119,6 +139,11 @@ $(KUSTOMIZE)-$(KUSTOMIZE_VERSION): | $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT)-$(GOLANGCI_LINT_VERSION) ## Install golangci-lint into bin/.
 $(GOLANGCI_LINT)-$(GOLANGCI_LINT_VERSION): | $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: helm
+helm: $(HELM)-$(HELM_VERSION) ## Install helm into bin/.
+$(HELM)-$(HELM_VERSION): | $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v4/cmd/helm,$(HELM_VERSION))
 
 # go-install-tool installs a pinned version of a Go tool into bin/ as
 # <name>-<version> and links <name> to it, so a version bump reinstalls.

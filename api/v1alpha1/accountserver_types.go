@@ -46,9 +46,9 @@ type AccountServerSpec struct {
 	TLS *TLSConfig `json:"tls,omitempty"`
 
 	// ResyncInterval is how often every object on this connection is
-	// compared with the server to find drift made out of band.
+	// compared with the server to find drift made out of band. Left out,
+	// the manager's --default-resync-interval applies (10m unless set).
 	// +optional
-	// +kubebuilder:default="10m"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="resyncInterval must be at least 10s"
 	ResyncInterval *metav1.Duration `json:"resyncInterval,omitempty"`
 }

@@ -74,8 +74,7 @@ var _ = Describe("AccountServer", func() {
 		got := &v1.AccountServer{}
 		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(as), got)).To(Succeed())
 		Expect(got.Spec.RateLimit).To(Equal(v1.RateLimit{RequestsPerSecond: 10, Burst: 20}))
-		Expect(got.Spec.ResyncInterval).NotTo(BeNil())
-		Expect(got.Spec.ResyncInterval.Duration).To(Equal(10 * time.Minute))
+		Expect(got.Spec.ResyncInterval).To(BeNil(), "left out, the manager's --default-resync-interval applies")
 	})
 
 	It("accepts an http URL with a port and a CA bundle", func() {

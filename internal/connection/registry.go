@@ -136,8 +136,21 @@ type Connection struct {
 	ResyncInterval time.Duration
 }
 
-// DefaultResyncInterval applies when a connection's spec has none.
+// DefaultResyncInterval applies when neither a connection's spec nor the
+// manager says otherwise.
 const DefaultResyncInterval = 10 * time.Minute
+
+// ResyncOf is how often the objects of connection o are compared with the
+// server: its spec's resyncInterval, else the manager's default.
+func (r *Registry) ResyncOf(o Object) time.Duration {
+	if ri := o.ConnectionSpec().ResyncInterval; ri != nil && ri.Duration > 0 {
+		return ri.Duration
+	}
+	if r.DefaultResync > 0 {
+		return r.DefaultResync
+	}
+	return DefaultResyncInterval
+}
 
 // Registry builds and caches one client per connection object.
 type Registry struct {
@@ -154,6 +167,9 @@ type Registry struct {
 	// Configure, when set, adjusts each client's config before it is built
 	// (tests inject clocks or HTTP clients here).
 	Configure func(*accountserver.Config)
+	// DefaultResync applies to connections whose spec sets no
+	// resyncInterval; zero means DefaultResyncInterval.
+	DefaultResync time.Duration
 
 	mu      sync.Mutex
 	clients map[Key]*entry
@@ -274,11 +290,7 @@ func (r *Registry) Resolve(ctx context.Context, ref v1.AccountServerReference, n
 			return nil, err
 		}
 	}
-	resync := DefaultResyncInterval
-	if ri := o.ConnectionSpec().ResyncInterval; ri != nil && ri.Duration > 0 {
-		resync = ri.Duration
-	}
-	return &Connection{Key: KeyOf(o), Client: c, TenantID: status.TenantID, TenantName: status.TenantName, ResyncInterval: resync}, nil
+	return &Connection{Key: KeyOf(o), Client: c, TenantID: status.TenantID, TenantName: status.TenantName, ResyncInterval: r.ResyncOf(o)}, nil
 }
 
 func kindName(o Object) string {

@@ -27,8 +27,6 @@ import (
 const (
 	ReasonSynced              = "Synced"
 	ReasonObserved            = "Observed"
-	ReasonCreating            = "Creating"
-	ReasonUpdating            = "Updating"
 	ReasonWaitingForReference = "WaitingForReference"
 	ReasonWaitingForServer    = "WaitingForAccountServer"
 	ReasonDeletionBlocked     = "DeletionBlocked"

@@ -20,6 +20,7 @@ package operator
 
 import (
 	"fmt"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -35,6 +36,7 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/controller/usagereport"
 	"github.com/tenant-operator/tenant-operator/internal/controller/user"
+	"github.com/tenant-operator/tenant-operator/internal/metrics"
 )
 
 // DefaultNamespace is where the operator runs, and where a
@@ -49,6 +51,9 @@ type Options struct {
 	// ConfigureClient, when set, adjusts every account server client's
 	// config before it is built (tests inject clocks and HTTP clients).
 	ConfigureClient func(*accountserver.Config)
+	// DefaultResyncInterval applies to connections whose spec sets no
+	// resyncInterval; zero means 10m.
+	DefaultResyncInterval time.Duration
 	// AfterTenantCreate, when set, runs between a tenant's create request
 	// and the write of its status.id (crash-safety tests stop the manager
 	// there).
@@ -71,6 +76,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		OperatorNamespace: opts.Namespace,
 		Logger:            mgr.GetLogger().WithName("accountserver"),
 		Configure:         opts.ConfigureClient,
+		DefaultResync:     opts.DefaultResyncInterval,
 	}
 	if err := connectionctrl.Setup(mgr, registry); err != nil {
 		return fmt.Errorf("connection controllers: %w", err)
@@ -89,6 +95,10 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := apiclient.Setup(mgr, registry); err != nil {
 		return fmt.Errorf("apiclient controller: %w", err)
+	}
+	// tenant_operator_objects{kind, ready}: counted from the cache at scrape time.
+	if err := metrics.Register(mgr.GetCache(), mgr.GetLogger().WithName("metrics")); err != nil {
+		return fmt.Errorf("object metrics: %w", err)
 	}
 	return nil
 }

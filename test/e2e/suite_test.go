@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,6 +40,8 @@ var (
 	workDir    string
 	kubeconfig string
 	devenv     *gexec.Session
+	// emulatorURL is where devenv's account server emulator listens.
+	emulatorURL string
 )
 
 func TestE2E(t *testing.T) {
@@ -67,6 +70,9 @@ var _ = BeforeSuite(func() {
 	devenv, err = gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(devenv, 2*time.Minute).Should(gbytes.Say("manager left out"))
+	m := regexp.MustCompile(`account server emulator at (http://\S+)`).FindSubmatch(devenv.Out.Contents())
+	Expect(m).NotTo(BeNil(), "devenv prints the emulator's URL")
+	emulatorURL = string(m[1])
 })
 
 var _ = AfterSuite(func() {

@@ -53,7 +53,6 @@ const (
 	ReasonInvalidCredentials = "InvalidCredentials"
 	ReasonForbidden          = "Forbidden"
 	ReasonUnreachable        = "Unreachable"
-	ReasonConnecting         = "Connecting"
 )
 
 // secretIndex indexes connection objects by every Secret they read
@@ -135,7 +134,7 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		// The workqueue's exponential backoff decides when to try again.
 		return ctrl.Result{}, checkErr
 	}
-	return ctrl.Result{RequeueAfter: jitter(resyncInterval(obj))}, nil
+	return ctrl.Result{RequeueAfter: jitter(r.Registry.ResyncOf(obj))}, nil
 }
 
 // check gets a token and the tenant the credentials act in, and records
@@ -193,13 +192,6 @@ func setConditions(s *v1.AccountServerStatus, gen int64, ready metav1.ConditionS
 	}
 	meta.RemoveStatusCondition(&s.Conditions, v1.ConditionStalled)
 	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: gen})
-}
-
-func resyncInterval(o conn.Object) time.Duration {
-	if ri := o.ConnectionSpec().ResyncInterval; ri != nil && ri.Duration > 0 {
-		return ri.Duration
-	}
-	return conn.DefaultResyncInterval
 }
 
 // jitter spreads resyncs of many objects over a tenth of the interval.

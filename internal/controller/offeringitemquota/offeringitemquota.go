@@ -357,28 +357,12 @@ func explain(err error) string {
 	return msg
 }
 
-// Delete turns the listed items off (refused by the server, with
-// checkUsage, while they are in use). Every other item stays as it is.
-func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
-	var changes []accountserver.OfferingItemChange
-	for _, it := range req.Object.Spec.Items {
-		appID, err := appID(ctx, req, it.Application)
-		if err != nil {
-			return err
-		}
-		d := toDesired(appID, it)
-		d.enabled = false
-		if cur, ok := find(r.items, d); ok && cur.Status == accountserver.ItemStatusOn {
-			changes = append(changes, change(d, cur))
-		}
-	}
-	if len(changes) == 0 {
-		return nil
-	}
-	checkUsage := req.Object.Spec.CheckUsage == nil || *req.Object.Spec.CheckUsage
-	_, err := req.Conn.Client.PutOfferingItems(ctx, r.tenantID, changes, checkUsage)
-	return err
-}
+// Delete changes nothing on the server: the items belong to the tenant,
+// and deleting the object only stops managing them. Turning a service off
+// is said with enabled: false, never implied by a deletion that could cut a
+// customer's backups off (and the server refuses, for instance, to turn off
+// default storage while the application's other items stay on).
+func (e *External) Delete(context.Context, *request, *remote) error { return nil }
 
 // Dependants: nothing refers to an OfferingItemQuota.
 func (e *External) Dependants(context.Context, *v1.OfferingItemQuota) ([]string, error) {

@@ -192,13 +192,15 @@ var _ = Describe("OfferingItemQuota", func() {
 		Expect(testenv.ExpectStalled(suite, r, oiq.ReasonUnknownItem).Message).To(ContainSubstring("floppies"))
 	})
 
-	It("turns the listed items off when deleted, and leaves the others", func() {
+	It("leaves every item as it is when deleted", func() {
 		q := quotaFor(customer, item(cp, "vms", ptr.To[int64](1), nil))
 		Expect(suite.K8s.Create(ctx, q)).To(Succeed())
 		testenv.ExpectReady(suite, q)
 		Expect(suite.K8s.Delete(ctx, q)).To(Succeed())
 		testenv.ExpectGone(suite, q)
-		Expect(remoteItem(customer.Status.ID, "vms", "").Status).To(Equal(0))
+		vms := remoteItem(customer.Status.ID, "vms", "")
+		Expect(vms.Status).To(Equal(1), "deleting the object must not cut a service off")
+		Expect(limit(vms.Quota.Value)).To(Equal(ptr.To[int64](1)))
 		Expect(remoteItem(customer.Status.ID, "workstations", "").Status).To(Equal(1))
 	})
 })

@@ -1,0 +1,185 @@
+/*
+Copyright 2026 The tenant-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package metrics exports the operator's object gauges: how many objects of
+// each kind are Ready, not Ready or not yet reconciled. The client's request
+// metrics live in internal/accountserver.
+package metrics
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+)
+
+// ObjectsMetricName is the name of the per-kind gauge.
+const ObjectsMetricName = "tenant_operator_objects"
+
+// Ready label values.
+const (
+	ReadyTrue    = string(metav1.ConditionTrue)
+	ReadyFalse   = string(metav1.ConditionFalse)
+	ReadyUnknown = string(metav1.ConditionUnknown)
+)
+
+// listTimeout bounds one scrape's reads from the cache.
+const listTimeout = 10 * time.Second
+
+var objectsDesc = prometheus.NewDesc(ObjectsMetricName,
+	"Objects of each kind the operator manages, by the status of their Ready condition (Unknown: no Ready condition yet).",
+	[]string{"kind", "ready"}, nil)
+
+// kind is one counted kind: a fresh list and the conditions of an item.
+type kind struct {
+	name       string
+	newList    func() client.ObjectList
+	conditions func(client.Object) []metav1.Condition
+}
+
+func managedConditions(o client.Object) []metav1.Condition {
+	if m, ok := o.(interface{ ManagedStatus() *v1.ManagedStatus }); ok {
+		return m.ManagedStatus().Conditions
+	}
+	return nil
+}
+
+func connectionConditions(o client.Object) []metav1.Condition {
+	if c, ok := o.(interface {
+		ConnectionStatus() *v1.AccountServerStatus
+	}); ok {
+		return c.ConnectionStatus().Conditions
+	}
+	return nil
+}
+
+// kinds are every kind the gauge counts, in the order they are reported.
+var kinds = []kind{
+	{"AccountServer", func() client.ObjectList { return &v1.AccountServerList{} }, connectionConditions},
+	{"ClusterAccountServer", func() client.ObjectList { return &v1.ClusterAccountServerList{} }, connectionConditions},
+	{"Tenant", func() client.ObjectList { return &v1.TenantList{} }, managedConditions},
+	{"User", func() client.ObjectList { return &v1.UserList{} }, managedConditions},
+	{"OfferingItemQuota", func() client.ObjectList { return &v1.OfferingItemQuotaList{} }, managedConditions},
+	{"UsageReport", func() client.ObjectList { return &v1.UsageReportList{} }, managedConditions},
+	{"ApiClient", func() client.ObjectList { return &v1.ApiClientList{} }, managedConditions},
+}
+
+// ObjectsCollector reports tenant_operator_objects{kind, ready}. It lists
+// from its Reader (the manager's cache) at scrape time, so it costs no API
+// request and no bookkeeping in the reconcilers. Every kind reports all
+// three ready values, zeros included, so queries need no absent().
+type ObjectsCollector struct {
+	mu     sync.RWMutex
+	reader client.Reader
+	log    logr.Logger
+}
+
+// NewObjectsCollector returns a collector that lists through reader.
+func NewObjectsCollector(reader client.Reader, log logr.Logger) *ObjectsCollector {
+	return &ObjectsCollector{reader: reader, log: log}
+}
+
+// SetReader replaces the reader (a new manager in the same process).
+func (c *ObjectsCollector) SetReader(reader client.Reader, log logr.Logger) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reader, c.log = reader, log
+}
+
+// Describe implements prometheus.Collector.
+func (c *ObjectsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- objectsDesc }
+
+// Collect implements prometheus.Collector. A kind whose list fails (the
+// cache not started yet) is left out of this scrape rather than failing it.
+func (c *ObjectsCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.RLock()
+	reader, log := c.reader, c.log
+	c.mu.RUnlock()
+	if reader == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), listTimeout)
+	defer cancel()
+	for _, k := range kinds {
+		counts, err := count(ctx, reader, k)
+		if err != nil {
+			log.V(1).Info("cannot count objects for metrics", "kind", k.name, "error", err.Error())
+			continue
+		}
+		for _, ready := range []string{ReadyTrue, ReadyFalse, ReadyUnknown} {
+			ch <- prometheus.MustNewConstMetric(objectsDesc, prometheus.GaugeValue, float64(counts[ready]), k.name, ready)
+		}
+	}
+}
+
+func count(ctx context.Context, reader client.Reader, k kind) (map[string]int, error) {
+	list := k.newList()
+	if err := reader.List(ctx, list); err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	for _, item := range items {
+		o, ok := item.(client.Object)
+		if !ok {
+			continue
+		}
+		counts[readyOf(k.conditions(o))]++
+	}
+	return counts, nil
+}
+
+func readyOf(conds []metav1.Condition) string {
+	c := meta.FindStatusCondition(conds, v1.ConditionReady)
+	if c == nil {
+		return ReadyUnknown
+	}
+	switch c.Status {
+	case metav1.ConditionTrue:
+		return ReadyTrue
+	case metav1.ConditionFalse:
+		return ReadyFalse
+	default:
+		return ReadyUnknown
+	}
+}
+
+var (
+	registerOnce sync.Once
+	objects      = &ObjectsCollector{}
+)
+
+// Register points the process-wide collector at reader (the manager's
+// cache) and registers it with controller-runtime's registry the first time.
+// Later calls (a manager restarted in the same process, as tests do) only
+// swap the reader, so the collector is registered exactly once.
+func Register(reader client.Reader, log logr.Logger) error {
+	objects.SetReader(reader, log)
+	var err error
+	registerOnce.Do(func() { err = crmetrics.Registry.Register(objects) })
+	return err
+}
