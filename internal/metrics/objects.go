@@ -135,7 +135,8 @@ func (c *ObjectsCollector) Collect(ch chan<- prometheus.Metric) {
 
 func count(ctx context.Context, reader client.Reader, k kind) (map[string]int, error) {
 	list := k.newList()
-	if err := reader.List(ctx, list); err != nil {
+	// Read only: the cached objects need not be copied for a count.
+	if err := reader.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	items, err := meta.ExtractList(list)
