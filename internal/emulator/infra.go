@@ -283,27 +283,7 @@ func (s *Server) dropInfraItems(infraID string, caps []string) {
 }
 
 func (s *Server) listInfras(w http.ResponseWriter, r *http.Request) {
-	c := s.caller(r)
-	ids, e := uuidList(r, "uuids")
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	items := []Infra{}
-	for _, id := range ids {
-		in, e := s.readInfra(c, id)
-		if e != nil {
-			if e.Status == http.StatusNotFound {
-				continue
-			}
-			writeAPIError(w, e)
-			return
-		}
-		items = append(items, s.renderInfra(c, in))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	serveBatch(s, w, r, s.readInfra, s.renderInfra)
 }
 
 func (s *Server) getInfra(w http.ResponseWriter, r *http.Request) {

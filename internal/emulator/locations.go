@@ -140,6 +140,14 @@ func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
+	serveBatch(s, w, r, s.readLocation, s.renderLocation)
+}
+
+// serveBatch answers a GET with ?uuids=: each object read in the caller's
+// scope and rendered; IDs that name nothing are left out, an object out of
+// scope refuses the whole request.
+func serveBatch[T, V any](s *Server, w http.ResponseWriter, r *http.Request,
+	read func(callerInfo, string) (T, *apiError), render func(callerInfo, T) V) {
 	c := s.caller(r)
 	ids, e := uuidList(r, "uuids")
 	if e != nil {
@@ -148,9 +156,9 @@ func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	items := []Location{}
+	items := []V{}
 	for _, id := range ids {
-		l, e := s.readLocation(c, id)
+		obj, e := read(c, id)
 		if e != nil {
 			if e.Status == http.StatusNotFound {
 				continue
@@ -158,7 +166,7 @@ func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, e)
 			return
 		}
-		items = append(items, s.renderLocation(c, l))
+		items = append(items, render(c, obj))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
