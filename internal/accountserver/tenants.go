@@ -149,12 +149,17 @@ func (c *Client) GetTenant(ctx context.Context, id string, opts ...ReadOption) (
 
 // GetTenants reads tenants by ID, MaxBatch per request. Unknown or hidden IDs are simply absent.
 func (c *Client) GetTenants(ctx context.Context, ids []string, opts ...ReadOption) ([]Tenant, error) {
-	var out []Tenant
+	return byIDs[Tenant](ctx, c, "/tenants", ids, opts, "get tenants")
+}
+
+// byIDs reads the objects of a paged list route by ID (uuids=), MaxBatch
+// per request, following each answer's paging cursor.
+func byIDs[T any](ctx context.Context, c *Client, route string, ids []string, opts []ReadOption, op string) ([]T, error) {
+	var out []T
 	for chunk := range batches(ids) {
 		q := readQuery(opts)
 		q.Set("uuids", strings.Join(chunk, ","))
-		err := collect(c.pages(ctx, "/tenants", nil, q, "get tenants"), func(t Tenant) { out = append(out, t) })
-		if err != nil {
+		if err := collect(pagesOf[T](ctx, c, route, nil, q, op), func(v T) { out = append(out, v) }); err != nil {
 			return nil, err
 		}
 	}
@@ -176,7 +181,7 @@ func (c *Client) ListTenants(ctx context.Context, q TenantQuery) iter.Seq2[Tenan
 	if q.AllowDeleted {
 		v.Set("allow_deleted", "true")
 	}
-	return c.pages(ctx, "/tenants", nil, v, "list tenants")
+	return pagesOf[Tenant](ctx, c, "/tenants", nil, v, "list tenants")
 }
 
 // ListAllTenants collects ListTenants.
@@ -288,11 +293,6 @@ func pagesOf[T any](ctx context.Context, c *Client, route string, args []string,
 			q = url.Values{"after": {after}}
 		}
 	}
-}
-
-// pages is pagesOf for the tenant-shaped lists; it exists so call sites read well.
-func (c *Client) pages(ctx context.Context, route string, args []string, first url.Values, op string) iter.Seq2[Tenant, error] {
-	return pagesOf[Tenant](ctx, c, route, args, first, op)
 }
 
 // All collects a sequence, stopping at the first error.

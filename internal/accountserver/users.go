@@ -124,15 +124,7 @@ func (c *Client) GetUser(ctx context.Context, id string, opts ...ReadOption) (*U
 
 // GetUsers reads users by ID, MaxBatch per request; unknown IDs are absent.
 func (c *Client) GetUsers(ctx context.Context, ids []string, opts ...ReadOption) ([]User, error) {
-	var out []User
-	for chunk := range batches(ids) {
-		q := readQuery(opts)
-		q.Set("uuids", strings.Join(chunk, ","))
-		if err := collect(pagesOf[User](ctx, c, "/users", nil, q, "get users"), func(u User) { out = append(out, u) }); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return byIDs[User](ctx, c, "/users", ids, opts, "get users")
 }
 
 // ListUsers yields the users q selects, following the paging cursor.
