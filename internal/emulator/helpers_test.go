@@ -53,6 +53,9 @@ func startEmulator(t testing.TB, opts Options) *testEnv {
 	if opts.Now == nil {
 		opts.Now = clock.Now
 	}
+	if opts.CheckResponse == nil {
+		opts.CheckResponse = checkResponses(t)
+	}
 	s := New(opts)
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)

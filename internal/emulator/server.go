@@ -48,6 +48,8 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
+
+	"github.com/tenant-operator/tenant-operator/internal/wire"
 )
 
 // Options configure a Server.
@@ -65,6 +67,20 @@ type Options struct {
 	Now func() time.Time
 	// RequestLogLimit is how many requests the log keeps (oldest dropped first); default 100000.
 	RequestLogLimit int
+	// CheckResponse, when set, is called with every /api/2 answer checked against the official
+	// wire schema of its operation (internal/wire). Tests set it to fail on any answer the real
+	// server would not give; nil skips the check.
+	CheckResponse func(ResponseReport)
+}
+
+// ResponseReport is one answer checked against the official schema.
+type ResponseReport struct {
+	// Operation is "METHOD /template" as the official document names it.
+	Operation string
+	Status    int
+	// Violation is nil when the answer matches the document (or one of the assumptions the
+	// emulator makes where the document is silent, see assumedStatus).
+	Violation error
 }
 
 // Faults make the emulator misbehave the way a real server under load does.
@@ -130,6 +146,8 @@ type Server struct {
 	explicitClientID bool
 	explicitSecret   bool
 
+	spec *wire.Spec
+
 	mu sync.Mutex
 	st *store
 
@@ -162,6 +180,7 @@ func New(opts Options) *Server {
 		explicitSecret:   opts.ClientSecret != "",
 		limiters:         map[string]*rate.Limiter{},
 		faults:           opts.Faults,
+		spec:             wire.MustLoad(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -260,13 +279,24 @@ func (s *Server) record(rec RequestRecord) {
 
 // handle registers an authenticated /api/2 route.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
+	s.mustHaveSchema(pattern)
 	s.mux.Handle(pattern, h)
 }
 
 // handlePublic registers a route that needs no bearer token (the OAuth endpoints).
 func (s *Server) handlePublic(pattern string, h http.HandlerFunc) {
+	s.mustHaveSchema(pattern)
 	s.publicRoutes[pattern] = true
 	s.mux.Handle(pattern, h)
+}
+
+// mustHaveSchema refuses to serve an /api/2 route that the official document does not have: the
+// emulator must never accept what the real server would not know.
+func (s *Server) mustHaveSchema(pattern string) {
+	method, p, _ := strings.Cut(pattern, " ")
+	if op, _ := s.spec.Match(method, strings.TrimPrefix(p, "/api/2")); op == nil {
+		panic(fmt.Sprintf("emulator: route %q has no official wire schema in internal/wire/schemas", pattern))
+	}
 }
 
 type ctxKey int
@@ -305,6 +335,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	bw := &bufferedWriter{header: http.Header{}}
 	dropped := s.serveAPI(bw, r, &rec)
 	rec.Status = bw.statusCode()
+	if op, _ := s.spec.Match(r.Method, strings.TrimPrefix(r.URL.Path, "/api/2")); op != nil {
+		s.checkResponse(op, bw)
+	}
 	if dropped {
 		rec.Dropped = true
 		s.record(rec)
@@ -354,6 +387,10 @@ func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecor
 	}
 	if faults.ErrorRate > 0 && rand.Float64() < faults.ErrorRate {
 		writeError(bw, http.StatusInternalServerError, codeInternal, "internal error (injected)")
+		return false
+	}
+	op, params := s.spec.Match(r.Method, strings.TrimPrefix(r.URL.Path, "/api/2"))
+	if !s.validRequest(bw, r, op, params, s.publicRoutes[pattern]) {
 		return false
 	}
 	s.mux.ServeHTTP(bw, r)
