@@ -52,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&c.opts.Faults.ThrottleRate, "throttle-rate", 0, "share of requests answered with 429")
 	fs.IntVar(&c.opts.Faults.RetryAfterSeconds, "retry-after", 1, "Retry-After seconds of injected 429s")
 	fs.Float64Var(&c.opts.Faults.DropAfterCommitRate, "drop-after-commit-rate", 0, "share of committed writes whose answer is dropped")
+	fs.BoolVar(&c.opts.Faults.ReportsNotReady, "reports-not-ready", false, "answer POST /reports with 400 \"usage history is not ready\" (the server's nightly window)")
 	fs.BoolVar(&c.opts.InstantReports, "instant-reports", false, "save stored reports at once")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (serve HTTPS with --tls-key)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS key file")

@@ -148,7 +148,7 @@ func TestRunStateSurvivesRestart(t *testing.T) {
 }
 
 func TestRunFaultFlags(t *testing.T) {
-	out, stop := startRun(t, "--addr", "127.0.0.1:0", "--fail-rate", "1")
+	out, stop := startRun(t, "--addr", "127.0.0.1:0", "--fail-rate", "1", "--reports-not-ready")
 	defer checkStop(t, stop)
 	resp, err := http.Get(out["url"] + "/_emulator/faults")
 	if err != nil {
@@ -159,6 +159,9 @@ func TestRunFaultFlags(t *testing.T) {
 	_ = json.NewDecoder(resp.Body).Decode(&f)
 	if f["errorRate"] != float64(1) {
 		t.Errorf("--fail-rate sets errorRate: %v", f)
+	}
+	if f["reportsNotReady"] != true {
+		t.Errorf("--reports-not-ready sets reportsNotReady: %v", f)
 	}
 }
 

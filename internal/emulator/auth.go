@@ -1,9 +1,12 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,10 +74,31 @@ func claimedClientID(r *http.Request) string {
 		}
 		return id
 	}
-	if requireContentType(r, "application/x-www-form-urlencoded") == nil && r.ParseForm() == nil {
-		return r.PostForm.Get("client_id")
+	if requireContentType(r, "application/x-www-form-urlencoded") != nil || r.Body == nil {
+		return ""
 	}
-	return ""
+	// Peek at the form without consuming it: the request check and the handler read the body
+	// after this. A read error (a body over the size limit) is handed on to them too.
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+	if err != nil {
+		return ""
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	return form.Get("client_id")
+}
+
+// errReader returns err, or io.EOF when err is nil, from every read.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	return 0, io.EOF
 }
 
 func readTokenForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
@@ -124,7 +148,9 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
 		return
 	default:
-		writeOAuthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant type "+gt+" is not supported for API clients")
+		// RFC 6749 would say unsupported_grant_type, but the official document allows only
+		// totp_setup_required, totp_required, invalid_totp, access_denied and invalid_request here.
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant type "+gt+" is not supported for API clients")
 		return
 	}
 	creds, oerr := readClientCredentials(r, form)
@@ -136,10 +162,16 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	c, oerr := s.authenticateClient(creds)
 	if oerr != nil {
-		writeOAuthError(w, http.StatusUnauthorized, oerr.Error, oerr.ErrorDescription)
+		// The official document's token errors have no invalid_client: bad client credentials
+		// are access_denied.
+		writeOAuthError(w, http.StatusUnauthorized, "access_denied", oerr.ErrorDescription)
 		return
 	}
 	now := s.now()
+	c.LastAccessAt = ptr(formatTime(now))
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		c.LastAccessFromIP = ptr(host)
+	}
 	expires := now.Add(s.opts.TokenTTL)
 	for k, t := range s.st.Tokens {
 		if !now.Before(t.ExpiresAt) {

@@ -66,7 +66,7 @@ func TestTokenEndpoint(t *testing.T) {
 		"FormCredentialsForBasicClient": {
 			reason: "a client_secret_basic client may not put its secret in the form",
 			form:   withCreds(basicID, basicSecret),
-			want:   want{Status: http.StatusUnauthorized, Error: "invalid_client"},
+			want:   want{Status: http.StatusUnauthorized, Error: "access_denied"},
 		},
 		"FormCredentialsForBootstrapClient": {
 			reason: "the seeded client takes its printed credentials in either style",
@@ -74,33 +74,33 @@ func TestTokenEndpoint(t *testing.T) {
 			want:   want{Status: http.StatusOK},
 		},
 		"WrongSecret": {
-			reason:  "a wrong secret is invalid_client",
+			reason:  "a wrong secret is access_denied (the official token errors have no invalid_client)",
 			form:    cc,
 			basicID: env.boot.ClientID, basicSecret: "nope",
-			want: want{Status: http.StatusUnauthorized, Error: "invalid_client"},
+			want: want{Status: http.StatusUnauthorized, Error: "access_denied"},
 		},
 		"UnknownClient": {
-			reason:  "an unknown client is invalid_client",
+			reason:  "an unknown client is access_denied",
 			form:    cc,
 			basicID: "00000000-0000-0000-0000-000000000000", basicSecret: "x",
-			want: want{Status: http.StatusUnauthorized, Error: "invalid_client"},
+			want: want{Status: http.StatusUnauthorized, Error: "access_denied"},
 		},
 		"NoCredentials": {
 			reason: "a token request must authenticate the client",
 			form:   cc,
-			want:   want{Status: http.StatusUnauthorized, Error: "invalid_client"},
+			want:   want{Status: http.StatusUnauthorized, Error: "access_denied"},
 		},
 		"DisabledClient": {
 			reason:  "a disabled client cannot get tokens",
 			form:    cc,
 			basicID: disabledID, basicSecret: disabledSecret,
-			want: want{Status: http.StatusUnauthorized, Error: "invalid_client"},
+			want: want{Status: http.StatusUnauthorized, Error: "access_denied"},
 		},
 		"DeletedClient": {
 			reason:  "a deleted client cannot get tokens",
 			form:    cc,
 			basicID: deletedID, basicSecret: deletedSecret,
-			want: want{Status: http.StatusUnauthorized, Error: "invalid_client"},
+			want: want{Status: http.StatusUnauthorized, Error: "access_denied"},
 		},
 		"MissingGrantType": {
 			reason:  "grant_type is required",
@@ -109,10 +109,10 @@ func TestTokenEndpoint(t *testing.T) {
 			want: want{Status: http.StatusBadRequest, Error: "invalid_request"},
 		},
 		"UnsupportedGrantType": {
-			reason:  "API clients only use client_credentials",
+			reason:  "API clients only use client_credentials; the official token errors have no unsupported_grant_type",
 			form:    url.Values{"grant_type": {"password"}, "username": {"a"}, "password": {"b"}},
 			basicID: env.boot.ClientID, basicSecret: env.boot.ClientSecret,
-			want: want{Status: http.StatusBadRequest, Error: "unsupported_grant_type"},
+			want: want{Status: http.StatusBadRequest, Error: "invalid_request"},
 		},
 		"CredentialsTwice": {
 			reason:  "credentials in both header and body are refused",
@@ -121,11 +121,11 @@ func TestTokenEndpoint(t *testing.T) {
 			want: want{Status: http.StatusBadRequest, Error: "invalid_request"},
 		},
 		"JSONBody": {
-			reason:  "the token endpoint takes a form, not JSON",
+			reason:  "the token endpoint takes a form, not JSON; the official document declares no 415 there, so it is an OAuth 400",
 			form:    cc,
 			basicID: env.boot.ClientID, basicSecret: env.boot.ClientSecret,
 			contentType: "application/json",
-			want:        want{Status: http.StatusUnsupportedMediaType, Error: "invalid_request"},
+			want:        want{Status: http.StatusBadRequest, Error: "invalid_request"},
 		},
 	}
 	for name, tc := range cases {

@@ -15,8 +15,9 @@ const (
 	CyberProtectionAppID = "a9fd8016-0e00-4ade-949e-6efe8672dac0"
 	// FileSyncShareAppID is the "File Sync & Share" application (type files_cloud).
 	FileSyncShareAppID = "71739a04-177f-4603-84ad-54a326ba76e4"
-	// DisasterRecoveryAppID is the "Disaster Recovery" application (type disaster_recovery), the one
-	// the reference's edition switch example targets.
+	// DisasterRecoveryAppID is the "Disaster Recovery" application (type backup: the official
+	// document has no disaster_recovery application type), the one the reference's edition switch
+	// example targets.
 	DisasterRecoveryAppID = "c6ab7fb4-b461-4214-9257-86fbad8efb85"
 
 	// DefaultLocationID is the platform-owned location seeded at start.
@@ -89,7 +90,7 @@ var catalog = struct {
 	Apps: []Application{
 		{ID: CyberProtectionAppID, Name: "Cyber Protection", Type: "backup", APIBaseURL: "/api/1"},
 		{ID: FileSyncShareAppID, Name: "File Sync & Share", Type: "files_cloud", APIBaseURL: "/fc/api/v1"},
-		{ID: DisasterRecoveryAppID, Name: "Disaster Recovery", Type: "disaster_recovery", APIBaseURL: "/api/dr/v1"},
+		{ID: DisasterRecoveryAppID, Name: "Disaster Recovery", Type: "backup", APIBaseURL: "/api/dr/v1"},
 	},
 	Items: []itemSpec{
 		{App: CyberProtectionAppID, Name: "workstations", Edition: EditionStandard, UsageName: "workstations", Type: ItemTypeCount, Unit: UnitQuantity},
@@ -215,10 +216,10 @@ func (s *Server) listTenantApplications(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(s.st.Ext.Bindings[t.ID])})
 }
 
-// TenantApplications is one entry of GET /tenants/applications. The reference gives no shape for
-// that answer; this one (assumed) pairs each requested tenant with its applications.
+// TenantApplications is one entry of GET /tenants/applications: a requested tenant and the
+// applications turned on for it.
 type TenantApplications struct {
-	TenantID     string   `json:"tenant_id"`
+	TenantID     string   `json:"tenant"`
 	Applications []string `json:"applications"`
 }
 
@@ -368,15 +369,34 @@ type appSetting struct {
 	Exclusive bool            `json:"exclusive"`
 }
 
-// AppSetting is the answer of the application settings endpoints: the value in effect for the
-// tenant and where it comes from. The reference gives no shape; this one is assumed.
+// AppSetting is the answer of the application settings endpoints, in the official document's
+// shape: the tenant's own value (null when it has none) and the value in effect with its owner
+// (null when none applies).
 type AppSetting struct {
-	Name      string          `json:"name"`
+	Name          string            `json:"name"`
+	ApplicationID string            `json:"application_id"`
+	Own           *OwnSetting       `json:"own"`
+	Effective     *EffectiveSetting `json:"effective"`
+}
+
+// OwnSetting is a tenant's own value of a setting.
+type OwnSetting struct {
 	Value     json.RawMessage `json:"value"`
 	Lock      bool            `json:"lock"`
 	Exclusive bool            `json:"exclusive"`
-	Own       bool            `json:"own"`
-	TenantID  string          `json:"tenant_id"`
+}
+
+// EffectiveSetting is the value of a setting in effect for a tenant and the tenant it comes from.
+type EffectiveSetting struct {
+	Owner SettingOwner    `json:"owner"`
+	Value json.RawMessage `json:"value"`
+	Lock  bool            `json:"lock"`
+}
+
+// SettingOwner names where a value comes from; the emulator's settings all belong to tenants.
+type SettingOwner struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
 }
 
 func settingKey(appID, name string) string { return appID + "/" + name }
@@ -415,8 +435,17 @@ func (s *Server) lockedAbove(t *Tenant, key string) string {
 	return ""
 }
 
-func renderSetting(name string, v *appSetting, t *Tenant, from string) AppSetting {
-	return AppSetting{Name: name, Value: v.Value, Lock: v.Lock, Exclusive: v.Exclusive, Own: from == t.ID, TenantID: from}
+// renderSetting answers a setting of t: its own value, if any, and the value in effect.
+// Call with s.mu held.
+func (s *Server) renderSetting(r *http.Request, t *Tenant, key string) AppSetting {
+	out := AppSetting{Name: r.PathValue("setting_name"), ApplicationID: r.PathValue("application_id")}
+	if own, ok := s.ext().Settings[t.ID][key]; ok {
+		out.Own = &OwnSetting{Value: bytes.Clone(own.Value), Lock: own.Lock, Exclusive: own.Exclusive}
+	}
+	if v, from := s.effectiveSetting(t, key); v != nil {
+		out.Effective = &EffectiveSetting{Owner: SettingOwner{Type: "tenant", ID: from}, Value: bytes.Clone(v.Value), Lock: v.Lock}
+	}
+	return out
 }
 
 func (s *Server) getAppSetting(w http.ResponseWriter, r *http.Request) {
@@ -427,12 +456,11 @@ func (s *Server) getAppSetting(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, e)
 		return
 	}
-	v, from := s.effectiveSetting(t, key)
-	if v == nil {
+	if v, _ := s.effectiveSetting(t, key); v == nil {
 		writeAPIError(w, errNotFound("setting", r.PathValue("setting_name")))
 		return
 	}
-	writeJSON(w, http.StatusOK, renderSetting(r.PathValue("setting_name"), v, t, from))
+	writeJSON(w, http.StatusOK, s.renderSetting(r, t, key))
 }
 
 // AppSettingRequest is the body of PUT /applications/{app}/settings/tenants/{tenant}/{name}.
@@ -446,10 +474,6 @@ func (s *Server) putAppSetting(w http.ResponseWriter, r *http.Request) {
 	var req AppSettingRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
 		writeAPIError(w, e)
-		return
-	}
-	if len(req.Value) == 0 {
-		writeAPIError(w, errBadRequest("value is required"))
 		return
 	}
 	s.mu.Lock()
@@ -467,9 +491,18 @@ func (s *Server) putAppSetting(w http.ResponseWriter, r *http.Request) {
 	if x.Settings[t.ID] == nil {
 		x.Settings[t.ID] = map[string]*appSetting{}
 	}
-	v := &appSetting{Value: bytes.Clone(req.Value), Lock: req.Lock, Exclusive: req.Exclusive}
+	value := bytes.Clone(req.Value)
+	if len(value) == 0 {
+		// value is optional in the official body: without it only lock and exclusive change, and
+		// the tenant's own value stays (null when it has none; assumed).
+		value = json.RawMessage("null")
+		if old, ok := x.Settings[t.ID][key]; ok {
+			value = old.Value
+		}
+	}
+	v := &appSetting{Value: value, Lock: req.Lock, Exclusive: req.Exclusive}
 	x.Settings[t.ID][key] = v
-	writeJSON(w, http.StatusOK, renderSetting(r.PathValue("setting_name"), v, t, t.ID))
+	writeJSON(w, http.StatusOK, s.renderSetting(r, t, key))
 }
 
 func (s *Server) deleteAppSetting(w http.ResponseWriter, r *http.Request) {

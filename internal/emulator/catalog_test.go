@@ -107,7 +107,7 @@ func TestApplications(t *testing.T) {
 			Usages: []string{"workstations", "servers", "vms", "mobiles", "local_backup", "storage"}},
 		{ID: FileSyncShareAppID, Name: "File Sync & Share", Type: "files_cloud", APIBaseURL: "/fc/api/v1",
 			Usages: []string{"fc_seats", "fc_storage"}},
-		{ID: DisasterRecoveryAppID, Name: "Disaster Recovery", Type: "disaster_recovery", APIBaseURL: "/api/dr/v1",
+		{ID: DisasterRecoveryAppID, Name: "Disaster Recovery", Type: "backup", APIBaseURL: "/api/dr/v1",
 			Usages: []string{"cloud_servers", "public_ips", "compute_points", "dr_storage"}},
 	}
 	r := w.env.api.do(http.MethodGet, "/applications", nil)
@@ -160,8 +160,8 @@ func TestTenantApplications(t *testing.T) {
 		"Missing":      {"an unknown tenant is 404", "/tenants/00000000-0000-4000-8000-000000000000/applications", errCode{404, codeTenantNotFound}, nil},
 		"Batch": {"the batch form pairs tenants with their services", "/tenants/applications?tenants=" + w.partner.ID + "," + w.unit.ID, errCode{Status: 200},
 			map[string]any{"items": []any{
-				map[string]any{"tenant_id": w.partner.ID, "applications": all},
-				map[string]any{"tenant_id": w.unit.ID, "applications": all},
+				map[string]any{"tenant": w.partner.ID, "applications": all},
+				map[string]any{"tenant": w.unit.ID, "applications": all},
 			}}},
 		"BatchNeedsTenants": {"tenants is required", "/tenants/applications", errCode{400, 400}, nil},
 		"BatchOutsideScope": {"a tenant outside the subtree is 403", "/tenants/applications?tenants=" + w.root.ID, errCode{403, codeAccessDenied}, nil},
@@ -287,27 +287,37 @@ func TestApplicationSettings(t *testing.T) {
 		// got is the setting answered, checked when set.
 		got *AppSetting
 	}
+	own := func(from, name, value string, lock, exclusive bool) *AppSetting {
+		return &AppSetting{Name: name, ApplicationID: CyberProtectionAppID,
+			Own:       &OwnSetting{Value: json.RawMessage(value), Lock: lock, Exclusive: exclusive},
+			Effective: &EffectiveSetting{Owner: SettingOwner{Type: "tenant", ID: from}, Value: json.RawMessage(value), Lock: lock}}
+	}
+	inherited := func(from, name, value string) *AppSetting {
+		return &AppSetting{Name: name, ApplicationID: CyberProtectionAppID,
+			Effective: &EffectiveSetting{Owner: SettingOwner{Type: "tenant", ID: from}, Value: json.RawMessage(value)}}
+	}
 	steps := []step{
 		{reason: "nothing is set anywhere yet", method: http.MethodGet, path: path(w.customer.ID, "retention"), want: errCode{404, 404}},
 		{reason: "a partner sets a value", method: http.MethodPut, path: path(w.partner.ID, "retention"), body: map[string]any{"value": 30},
-			want: errCode{Status: 200}, got: &AppSetting{Name: "retention", Value: json.RawMessage(`30`), Own: true, TenantID: w.partner.ID}},
+			want: errCode{Status: 200}, got: own(w.partner.ID, "retention", `30`, false, false)},
 		{reason: "its customer inherits it", method: http.MethodGet, path: path(w.customer.ID, "retention"),
-			want: errCode{Status: 200}, got: &AppSetting{Name: "retention", Value: json.RawMessage(`30`), TenantID: w.partner.ID}},
+			want: errCode{Status: 200}, got: inherited(w.partner.ID, "retention", `30`)},
 		{reason: "the reference's example overrides it", method: http.MethodPut, path: path(w.customer.ID, "retention"), body: "{\n\"value\": \"qwerty\",\n\"lock\": false\n}",
-			want: errCode{Status: 200}, got: &AppSetting{Name: "retention", Value: json.RawMessage(`"qwerty"`), Own: true, TenantID: w.customer.ID}},
+			want: errCode{Status: 200}, got: own(w.customer.ID, "retention", `"qwerty"`, false, false)},
 		{reason: "the unit inherits the nearest value", method: http.MethodGet, path: path(w.unit.ID, "retention"),
-			want: errCode{Status: 200}, got: &AppSetting{Name: "retention", Value: json.RawMessage(`"qwerty"`), TenantID: w.customer.ID}},
+			want: errCode{Status: 200}, got: inherited(w.customer.ID, "retention", `"qwerty"`)},
 		{reason: "deleting the own value brings the inherited one back", method: http.MethodDelete, path: path(w.customer.ID, "retention"), want: errCode{Status: 204}},
 		{reason: "inherited again", method: http.MethodGet, path: path(w.customer.ID, "retention"),
-			want: errCode{Status: 200}, got: &AppSetting{Name: "retention", Value: json.RawMessage(`30`), TenantID: w.partner.ID}},
+			want: errCode{Status: 200}, got: inherited(w.partner.ID, "retention", `30`)},
 		{reason: "there is no own value left to delete", method: http.MethodDelete, path: path(w.customer.ID, "retention"), want: errCode{404, 404}},
 		{reason: "a partner locks a setting", method: http.MethodPut, path: path(w.partner.ID, "encryption"), body: map[string]any{"value": true, "lock": true},
-			want: errCode{Status: 200}, got: &AppSetting{Name: "encryption", Value: json.RawMessage(`true`), Lock: true, Own: true, TenantID: w.partner.ID}},
+			want: errCode{Status: 200}, got: own(w.partner.ID, "encryption", `true`, true, false)},
 		{reason: "a locked setting cannot be overridden below", method: http.MethodPut, path: path(w.unit.ID, "encryption"), body: map[string]any{"value": false}, want: errCode{403, codeAccessDenied}},
 		{reason: "an exclusive value stays with its tenant", method: http.MethodPut, path: path(w.p2.ID, "region"), body: map[string]any{"value": "eu", "exclusive": true},
-			want: errCode{Status: 200}, got: &AppSetting{Name: "region", Value: json.RawMessage(`"eu"`), Exclusive: true, Own: true, TenantID: w.p2.ID}},
+			want: errCode{Status: 200}, got: own(w.p2.ID, "region", `"eu"`, false, true)},
 		{reason: "so children of an exclusive value inherit from above it", method: http.MethodGet, path: path(w.env.api.createTenant(w.p2.ID, "P2 customer", KindCustomer).ID, "region"), want: errCode{404, 404}},
-		{reason: "value is required", method: http.MethodPut, path: path(w.partner.ID, "x"), body: map[string]any{"lock": true}, want: errCode{400, 400}},
+		{reason: "value is optional in the official body: a new setting without one holds null", method: http.MethodPut, path: path(w.partner.ID, "flags"), body: map[string]any{"lock": true},
+			want: errCode{Status: 200}, got: own(w.partner.ID, "flags", `null`, true, false)},
 		{reason: "unknown fields are refused", method: http.MethodPut, path: path(w.partner.ID, "x"), body: map[string]any{"value": 1, "scope": "all"}, want: errCode{400, 400}},
 		{reason: "the body must be JSON", method: http.MethodPut, path: path(w.partner.ID, "x"), body: map[string]any{"value": 1}, ct: "text/plain", want: errCode{415, 415}},
 		{reason: "the application must exist", method: http.MethodGet, path: "/applications/00000000-0000-4000-8000-000000000000/settings/tenants/" + w.partner.ID + "/x", want: errCode{404, 404}},

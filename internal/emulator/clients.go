@@ -22,10 +22,16 @@ var clientTypes = []string{"api_client", "managed_client"}
 
 var tokenAuthMethods = []string{"client_secret_basic", "client_secret_post", "none"}
 
-// CreatedClient is the answer of POST /clients: the only time the secret is ever shown.
+// CreatedClient is the answer of POST /clients (the official clientPostResult): the only time the
+// secret is ever shown. clientPostResult does not declare last_access_at and last_access_from_ip
+// but is open, so the client object's null ones may stay.
 type CreatedClient struct {
 	APIClient
 	ClientSecret string `json:"client_secret"`
+	// RegistrationAccessToken is required by the official document; the emulator has no client
+	// registration management to use it for, so it is a random string nobody checks (not in the
+	// official schema).
+	RegistrationAccessToken string `json:"registration_access_token"`
 }
 
 // ClientList is the answer of GET /clients.
@@ -125,6 +131,7 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 		OriginID:                req.OriginID,
 		Status:                  "enabled",
 		CreatedAt:               s.timestamp(),
+		CreatedBy:               c.ClientID,
 	}}
 	secret := ""
 	if method != "none" {
@@ -133,7 +140,7 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 	}
 	s.st.Clients[cl.ClientID] = cl
 	s.assignSeq(cl.ClientID)
-	writeJSON(w, http.StatusCreated, CreatedClient{APIClient: renderClient(cl), ClientSecret: secret})
+	writeJSON(w, http.StatusCreated, CreatedClient{APIClient: renderClient(cl), ClientSecret: secret, RegistrationAccessToken: randomToken(24)})
 }
 
 func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {

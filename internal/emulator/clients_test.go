@@ -3,6 +3,7 @@ package emulator
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -24,7 +25,7 @@ func TestCreateClient(t *testing.T) {
 		},
 		"WithRedirectURIs": {
 			reason: "redirect_uris are accepted",
-			body:   map[string]any{"type": "api_client", "tenant_id": env.boot.TenantID, "redirect_uris": []string{"com.acronis.abc://oauth"}},
+			body:   map[string]any{"type": "api_client", "tenant_id": env.boot.TenantID, "token_endpoint_auth_method": "client_secret_basic", "redirect_uris": []string{"com.acronis.abc://oauth"}},
 			want:   errCode{Status: http.StatusCreated},
 		},
 		"UnknownField": {
@@ -44,12 +45,12 @@ func TestCreateClient(t *testing.T) {
 		},
 		"TenantOutsideScope": {
 			reason: "a client cannot be made outside the caller's subtree",
-			body:   map[string]any{"type": "api_client", "tenant_id": outside},
+			body:   map[string]any{"type": "api_client", "tenant_id": outside, "token_endpoint_auth_method": "client_secret_basic"},
 			want:   errCode{Status: 403, Code: codeAccessDenied},
 		},
 		"TenantMissing": {
 			reason: "a client needs an existing tenant",
-			body:   map[string]any{"type": "api_client", "tenant_id": "00000000-0000-4000-8000-000000000000"},
+			body:   map[string]any{"type": "api_client", "tenant_id": "00000000-0000-4000-8000-000000000000", "token_endpoint_auth_method": "client_secret_basic"},
 			want:   errCode{Status: 404, Code: codeTenantNotFound},
 		},
 	}
@@ -66,6 +67,11 @@ func TestCreateClient(t *testing.T) {
 			mustUnmarshal(t, r.body, &c)
 			if c.ClientSecret == "" || !validUUID(c.ClientID) || c.Status != "enabled" || c.TenantID != env.boot.TenantID {
 				t.Errorf("created client = %+v, want an id, a secret, status enabled and the tenant", c)
+			}
+			// The official clientPostResult: a registration access token, a secret that never
+			// expires (0) and who made the client.
+			if c.RegistrationAccessToken == "" || c.ClientSecretExpiresAt != 0 || c.CreatedBy != env.boot.ClientID {
+				t.Errorf("created client = %+v, want a registration_access_token, client_secret_expires_at 0 and created_by %s", c, env.boot.ClientID)
 			}
 			env.as(c.ClientID, c.ClientSecret) // fails the test unless the new client gets a token
 		})
@@ -117,7 +123,7 @@ func TestClientLifecycle(t *testing.T) {
 	var got APIClient
 	mustUnmarshal(t, r.body, &got)
 	want := APIClient{ClientID: id, Type: "api_client", TenantID: env.boot.TenantID, Data: map[string]any{"client_name": "test"},
-		TokenEndpointAuthMethod: "client_secret_basic", RedirectURIs: []string{}, Status: "enabled"}
+		TokenEndpointAuthMethod: "client_secret_basic", RedirectURIs: []string{}, Status: "enabled", CreatedBy: env.boot.ClientID}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(APIClient{}, "CreatedAt")); diff != "" {
 		t.Errorf("GET /clients/{id} -want +got:\n%s", diff)
 	}
@@ -171,6 +177,23 @@ func TestClientLifecycle(t *testing.T) {
 	}
 }
 
+func TestClientLastAccess(t *testing.T) {
+	env := startEmulator(t, Options{})
+	id, secret := env.api.createClient(env.boot.TenantID)
+	var before APIClient
+	mustUnmarshal(t, env.api.do(http.MethodGet, "/clients/"+id, nil).body, &before)
+	if before.LastAccessAt != nil || before.LastAccessFromIP != nil {
+		t.Errorf("a client that never got a token: last_access_at %v, last_access_from_ip %v, want null", before.LastAccessAt, before.LastAccessFromIP)
+	}
+	env.clock.Advance(time.Minute)
+	env.as(id, secret)
+	var after APIClient
+	mustUnmarshal(t, env.api.do(http.MethodGet, "/clients/"+id, nil).body, &after)
+	if after.LastAccessAt == nil || *after.LastAccessAt != formatTime(env.clock.Now()) || after.LastAccessFromIP == nil || *after.LastAccessFromIP != "127.0.0.1" {
+		t.Errorf("after a token: last_access_at %v, last_access_from_ip %v, want now and 127.0.0.1", after.LastAccessAt, after.LastAccessFromIP)
+	}
+}
+
 func TestClientScope(t *testing.T) {
 	env := startEmulator(t, Options{})
 	a := env.api.createTenant(env.boot.TenantID, "A", KindPartner)
@@ -195,7 +218,7 @@ func TestClientScope(t *testing.T) {
 		"GetSibling":    {http.MethodGet, "/clients/" + bID, nil},
 		"PutSibling":    {http.MethodPut, "/clients/" + bID, map[string]any{"status": "disabled"}},
 		"DeleteParent":  {http.MethodDelete, "/clients/" + env.boot.ClientID, nil},
-		"CreateOutside": {http.MethodPost, "/clients", map[string]any{"type": "api_client", "tenant_id": b.ID}},
+		"CreateOutside": {http.MethodPost, "/clients", map[string]any{"type": "api_client", "tenant_id": b.ID, "token_endpoint_auth_method": "client_secret_basic"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if diff := cmp.Diff(errCode{403, codeAccessDenied}, asA.do(tc.method, tc.path, tc.body).code(t)); diff != "" {

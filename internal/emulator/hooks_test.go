@@ -81,7 +81,7 @@ func TestLoadStateWithoutExtension(t *testing.T) {
 	if err := env.srv.LoadState(bytes.NewReader(data)); err != nil {
 		t.Fatalf("LoadState: %v", err)
 	}
-	r := env.api.do(http.MethodPost, "/locations", map[string]any{"name": "After load"})
+	r := env.api.do(http.MethodPost, "/locations", map[string]any{"owner_tenant_id": env.boot.TenantID, "name": "After load"})
 	if r.status != http.StatusCreated {
 		t.Errorf("POST /locations after loading a document without extension: %d %s", r.status, r.body)
 	}

@@ -10,17 +10,18 @@ import (
 
 // Infra is an infrastructure component (a storage) in a location.
 type Infra struct {
-	ID               string   `json:"id"`
-	OwnerTenantID    string   `json:"owner_tenant_id"`
-	LocationID       string   `json:"location_id"`
-	PlatformOwned    bool     `json:"platform_owned"`
-	Name             string   `json:"name"`
-	URL              string   `json:"url"`
-	Capabilities     []string `json:"capabilities"`
-	ContentURL       *string  `json:"content_url"`
-	ContentMobileURL *string  `json:"content_mobile_url"`
-	BackendType      any      `json:"backend_type"`
-	Version          int64    `json:"version"`
+	ID            string   `json:"id"`
+	OwnerTenantID string   `json:"owner_tenant_id"`
+	LocationID    string   `json:"location_id"`
+	PlatformOwned bool     `json:"platform_owned"`
+	Name          string   `json:"name"`
+	URL           string   `json:"url"`
+	Capabilities  []string `json:"capabilities"`
+	// ContentURL and ContentMobileURL are left out when unset: the official document gives them no null.
+	ContentURL       *string `json:"content_url,omitempty"`
+	ContentMobileURL *string `json:"content_mobile_url,omitempty"`
+	BackendType      any     `json:"backend_type"`
+	Version          int64   `json:"version"`
 	// Readonly is computed per caller, as for locations.
 	Readonly bool `json:"readonly"`
 }
@@ -111,8 +112,8 @@ type InfraRequest struct {
 // validate checks the fields' formats; create says whether the required ones must be there.
 func (req *InfraRequest) validate(create bool) *apiError {
 	if create {
-		if req.Name == nil || req.URL == nil || req.LocationID == nil || req.Capabilities == nil {
-			return errBadRequest("name, url, location_id and capabilities are required")
+		if req.Name == nil || req.URL == nil || req.Capabilities == nil {
+			return errBadRequest("name, url and capabilities are required")
 		}
 		if req.Version != nil {
 			return errBadRequest("version is set by the server")
@@ -178,6 +179,11 @@ func (s *Server) createInfra(w http.ResponseWriter, r *http.Request) {
 	ownerID := c.TenantID
 	if req.OwnerTenantID != nil {
 		ownerID = *req.OwnerTenantID
+	}
+	if req.LocationID == nil {
+		// location_id is optional in the official body; a storage without one is placed in the
+		// platform's default location (assumed).
+		req.LocationID = ptr(DefaultLocationID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -37,7 +37,7 @@ func TestCreateLocation(t *testing.T) {
 		loc    *Location // compared without id and version
 	}{
 		"SeedExample":  {"the reference's example is accepted", strings.Replace(seedPostLocation, "OWNER", w.partner.ID, 1), "", errCode{Status: 201}, &Location{OwnerTenantID: w.partner.ID, Name: "Boston Infrastructure"}},
-		"DefaultOwner": {"without owner the caller's tenant owns it", map[string]any{"name": "Mine"}, "", errCode{Status: 201}, &Location{OwnerTenantID: w.provider.ID, Name: "Mine"}},
+		"DefaultOwner": {"owner_tenant_id is required by the official schema", map[string]any{"name": "Mine"}, "", errCode{400, 400}, nil},
 		"SameNameElsewhere": {"names are unique per owner only", map[string]any{"owner_tenant_id": w.partner.ID, "name": "Taken"}, "", errCode{Status: 201},
 			&Location{OwnerTenantID: w.partner.ID, Name: "Taken"}},
 		"NameTaken":    {"an owner's location names are unique (1031)", map[string]any{"owner_tenant_id": w.p2.ID, "name": "taken"}, "", errCode{409, codeLocationConflict}, nil},

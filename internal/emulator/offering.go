@@ -208,7 +208,7 @@ func (s *Server) getOfferingItems(w http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, it.clone())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items})
 }
 
 // itemAvailable says whether t may turn the item on: its parent has it on, or t needs no parent
@@ -258,7 +258,7 @@ func (s *Server) availableForChild(w http.ResponseWriter, r *http.Request) {
 			items = append(items, it.clone())
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items})
 }
 
 // batchOfferingItems answers GET /tenants/offering_items: the items of a whole subtree, parents
@@ -391,7 +391,8 @@ type plannedItem struct {
 func (s *Server) putOfferingItems(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
 	var req PutOfferingItemsRequest
-	if e := s.decodeJSON(r, &req, false); e != nil {
+	// The items of the official body are open: keys the emulator does not know are ignored.
+	if e := s.decodeJSON(r, &req, true); e != nil {
 		writeAPIError(w, e)
 		return
 	}
@@ -433,7 +434,7 @@ func (s *Server) putOfferingItems(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, it.clone())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	writeJSON(w, http.StatusOK, map[string]any{"timestamp": now, "items": out})
 }
 
 func sameQuota(a, b Quota) bool {
@@ -769,7 +770,9 @@ func (s *Server) checkEdition(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(plan.after)})
+	// The official document answers the check with warnings only; the switch's resulting items
+	// are kept next to them (not in the official schema; the object is open).
+	writeJSON(w, http.StatusOK, map[string]any{"warnings": []string{}, "items": nonNil(plan.after)})
 }
 
 // editionRequest looks up the tenant and plans the switch; a blocked switch is an error.
@@ -845,11 +848,12 @@ func (s *Server) switchEdition(w http.ResponseWriter, r *http.Request) {
 			items = append(items, it.clone())
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	writeJSON(w, http.StatusOK, map[string]any{"timestamp": now, "items": items})
 }
 
-// ItemPrice is the price a tenant charges for one of its offering items; Price is a decimal string
-// and null until set.
+// ItemPrice is the price a tenant charges for one of its offering items; Price is a decimal string,
+// nil in the store until set. Answers give an unset price as "0" with version 0: the official
+// document requires a string, and that an unset price reads "0" is not in the official schema.
 type ItemPrice struct {
 	ApplicationID string  `json:"application_id"`
 	Name          string  `json:"name"`
@@ -871,6 +875,14 @@ func (s *Server) priceOf(tenantID string, it *OfferingItem) ItemPrice {
 	return ItemPrice{ApplicationID: it.ApplicationID, Name: it.Name, InfraID: clonePtr(it.InfraID)}
 }
 
+// wirePrice is p as answers show it: an unset price reads "0".
+func wirePrice(p ItemPrice) ItemPrice {
+	if p.Price == nil {
+		p.Price = ptr("0")
+	}
+	return p
+}
+
 func (s *Server) getItemPrices(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
 	s.mu.Lock()
@@ -883,7 +895,7 @@ func (s *Server) getItemPrices(w http.ResponseWriter, r *http.Request) {
 	items := []ItemPrice{}
 	for _, it := range s.ext().Items[t.ID] {
 		if it.DeletedAt == nil {
-			items = append(items, s.priceOf(t.ID, it))
+			items = append(items, wirePrice(s.priceOf(t.ID, it)))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
@@ -903,7 +915,8 @@ type PutItemPricesRequest struct {
 func (s *Server) putItemPrices(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
 	var req PutItemPricesRequest
-	if e := s.decodeJSON(r, &req, false); e != nil {
+	// The items of the official body are open: keys the emulator does not know are ignored.
+	if e := s.decodeJSON(r, &req, true); e != nil {
 		writeAPIError(w, e)
 		return
 	}
@@ -949,7 +962,7 @@ func (s *Server) putItemPrices(w http.ResponseWriter, r *http.Request) {
 			p.Version = s.nextVersion()
 			x.Prices[t.ID][it.key()] = &p
 		}
-		out = append(out, s.priceOf(t.ID, it))
+		out = append(out, wirePrice(s.priceOf(t.ID, it)))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 }

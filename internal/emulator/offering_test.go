@@ -334,11 +334,11 @@ func TestPutOfferingItems(t *testing.T) {
 			want: errCode{400, 400},
 		},
 		"UnknownItemField": {
-			reason: "unknown item fields are refused",
+			reason: "the items of the official body are open: unknown item fields are ignored",
 			body: func(t *testing.T, w *world) any {
 				return body(item{"application_id": CyberProtectionAppID, "name": "vms", "status": 1, "colour": "red"})
 			},
-			want: errCode{400, 400},
+			want: errCode{Status: 200},
 		},
 		"MissingList":  {reason: "offering_items is required", body: func(*testing.T, *world) any { return map[string]any{"check_usage": true} }, want: errCode{400, 400}},
 		"WrongType":    {reason: "a JSON body needs the JSON content type", body: func(*testing.T, *world) any { return body() }, ct: "text/plain", want: errCode{415, 415}},
@@ -683,7 +683,11 @@ func TestBatchOfferingItems(t *testing.T) {
 	if p1.Paging.Cursors.After == "" {
 		t.Fatalf("first page has no cursor: %s", first.body)
 	}
-	second := w.env.api.do(http.MethodGet, "/tenants/offering_items?after="+url.QueryEscape(p1.Paging.Cursors.After), nil)
+	// The official document requires subtree_root_tenant_id on every page; the cursor carries the rest.
+	second := w.env.api.do(http.MethodGet, "/tenants/offering_items?subtree_root_tenant_id="+w.partner.ID+"&after="+url.QueryEscape(p1.Paging.Cursors.After), nil)
+	if second.status != 200 {
+		t.Fatalf("second page: %d %s", second.status, second.body)
+	}
 	var p2 page
 	mustUnmarshal(t, second.body, &p2)
 	var got []string
@@ -781,8 +785,8 @@ func TestItemPrices(t *testing.T) {
 		}
 		return out
 	}
-	if p := prices(t)["servers"]; p.Price != nil || p.Version != 0 {
-		t.Fatalf("an unpriced item = %+v, want price null and version 0", p)
+	if p := prices(t)["servers"]; p.Price == nil || *p.Price != "0" || p.Version != 0 {
+		t.Fatalf("an unpriced item = %+v, want price \"0\" and version 0", p)
 	}
 	seed := strings.NewReplacer("b037d1f6-25cf-4a9c-98f1-d3e41c100948", CyberProtectionAppID, "05348371-d95e-4cab-af2a-8e2cadafc30d", DefaultInfraID, "1497533157730", "0").Replace(seedPutItemPrices)
 	cases := []struct {
@@ -793,7 +797,7 @@ func TestItemPrices(t *testing.T) {
 		{"the reference's example, with the emulator's ids, sets prices", seed, errCode{Status: 200}},
 		{"the example's versions are now stale", seed, errCode{409, codeVersionMismatch}},
 		{"a price is a decimal string", map[string]any{"items": []map[string]any{{"application_id": CyberProtectionAppID, "name": "vms", "price": "ten"}}}, errCode{400, 400}},
-		{"unknown fields are refused", map[string]any{"items": []map[string]any{{"application_id": CyberProtectionAppID, "name": "vms", "price": "1", "currency": "EUR"}}}, errCode{400, 400}},
+		{"the official items are open: unknown fields are ignored", map[string]any{"items": []map[string]any{{"application_id": CyberProtectionAppID, "name": "vms", "price": "0", "currency": "EUR"}}}, errCode{Status: 200}},
 		{"the application must exist", strings.ReplaceAll(seedPutItemPrices, "1497533157730", "0"), errCode{404, 404}},
 		{"items is required", map[string]any{}, errCode{400, 400}},
 	}
@@ -805,11 +809,14 @@ func TestItemPrices(t *testing.T) {
 	}
 	got := map[string]string{}
 	for name, p := range prices(t) {
-		if p.Price != nil {
+		if p.Price == nil {
+			t.Errorf("price of %s is null, want a string", name)
+			continue
+		}
+		if p.Version != 0 {
 			got[name] = *p.Price
-			if p.Version == 0 {
-				t.Errorf("price of %s has no version", name)
-			}
+		} else if *p.Price != "0" {
+			t.Errorf("the unset price of %s reads %q, want \"0\"", name, *p.Price)
 		}
 	}
 	if diff := cmp.Diff(map[string]string{"storage": "0.05", "servers": "600", "vms": "0"}, got); diff != "" {

@@ -194,7 +194,7 @@ func (req *ReportRequest) apply(r *Report) {
 		setIf(&r.Parameters.TenantID, p.TenantID)
 		setIf(&r.Parameters.Level, p.Level)
 		setIf(&r.Parameters.Kind, p.Kind)
-		if p.Formats != nil {
+		if len(p.Formats) > 0 {
 			r.Parameters.Formats = slices.Clone(p.Formats)
 		}
 		if p.Period != nil {
@@ -291,7 +291,9 @@ func dayOf(t time.Time) time.Time {
 func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
 	var req ReportRequest
-	if e := s.decodeJSON(r, &req, false); e != nil {
+	// parameters and schedule are open objects in the official body: keys the emulator does not
+	// know are ignored.
+	if e := s.decodeJSON(r, &req, true); e != nil {
 		writeAPIError(w, e)
 		return
 	}
@@ -305,6 +307,11 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 	}
 	rep := Report{Recipients: []string{}, Schedule: ReportSchedule{Enabled: true}}
 	req.apply(&rep)
+	if len(rep.Parameters.Formats) == 0 {
+		// formats is optional in the official body; a report without it is made as CSV (assumed).
+		rep.Parameters.Formats = []string{"csv"}
+	}
+	notReady := s.Faults().ReportsNotReady
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -314,6 +321,11 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, e := s.lookupTenant(c, rep.Parameters.TenantID, false); e != nil {
 		writeAPIError(w, e)
+		return
+	}
+	if notReady {
+		// The server refuses new reports while it processes the day's usage (Faults.ReportsNotReady).
+		writeAPIError(w, errBadRequest("usage history is not ready"))
 		return
 	}
 	rep.ID = newID()
@@ -329,7 +341,28 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 		s.generateReport(rec, reportPeriodOf(rep, now))
 	}
 	s.ext().Reports[rep.ID] = rec
-	writeJSON(w, http.StatusOK, rec.Report.clone())
+	writeJSON(w, http.StatusOK, s.renderReport(rec))
+}
+
+// renderReport is a report as answers show it. The official document requires parameters.period in
+// every report answer, though a request may leave it out: a report without its own period shows the
+// period its next generation covers, the current month for a monthly report and today for a once
+// report of current usage (not in the official schema). Call with s.mu held.
+func (s *Server) renderReport(rec *reportRecord) Report {
+	out := rec.Report.clone()
+	if out.Parameters.Period == nil {
+		now := s.now()
+		p := reportPeriodOf(out, now)
+		if out.Schedule.Type == "monthly" {
+			next := rec.NextRun
+			if next.IsZero() {
+				next = monthStart(now).AddDate(0, 1, 0)
+			}
+			p = previousMonth(next)
+		}
+		out.Parameters.Period = &p
+	}
+	return out
 }
 
 // reportPeriodOf is the period a once report covers: its own, or today for current usage.
@@ -432,13 +465,15 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, rec.Report.clone())
+	writeJSON(w, http.StatusOK, s.renderReport(rec))
 }
 
 func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
 	c := s.caller(r)
 	var req ReportRequest
-	if e := s.decodeJSON(r, &req, false); e != nil {
+	// parameters and schedule are open objects in the official body: keys the emulator does not
+	// know are ignored.
+	if e := s.decodeJSON(r, &req, true); e != nil {
 		writeAPIError(w, e)
 		return
 	}
@@ -483,7 +518,7 @@ func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
 		rec.Report = next
 		s.scheduleMonthly(rec, now)
 	}
-	writeJSON(w, http.StatusOK, rec.Report.clone())
+	writeJSON(w, http.StatusOK, s.renderReport(rec))
 }
 
 func (s *Server) deleteReport(w http.ResponseWriter, r *http.Request) {

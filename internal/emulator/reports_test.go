@@ -144,17 +144,17 @@ func TestCreateReport(t *testing.T) {
 		"BadKind":           {"kind is one of the reference's values", reportBody(w.customer.ID, func(m map[string]any) { params(m)["kind"] = "usage_total" }), "", errCode{400, 400}, nil},
 		"BadFormat":         {"formats are the reference's values", reportBody(w.customer.ID, func(m map[string]any) { params(m)["formats"] = []string{"pdf"} }), "", errCode{400, 400}, nil},
 		"DuplicateFormat":   {"a format is listed once", reportBody(w.customer.ID, func(m map[string]any) { params(m)["formats"] = []string{"csv", "csv"} }), "", errCode{400, 400}, nil},
-		"NoFormats":         {"formats are required", reportBody(w.customer.ID, func(m map[string]any) { params(m)["formats"] = []string{} }), "", errCode{400, 400}, nil},
+		"NoFormats":         {"formats is optional: without formats the report is made as CSV (assumed)", reportBody(w.customer.ID, func(m map[string]any) { params(m)["formats"] = []string{} }), "", errCode{Status: 200}, nil},
 		"BadResultAction":   {"result_action is save or send", reportBody(w.customer.ID, func(m map[string]any) { m["result_action"] = "print" }), "", errCode{400, 400}, nil},
 		"BadSchedule":       {"schedule.type is once or monthly", reportBody(w.customer.ID, func(m map[string]any) { m["schedule"] = map[string]any{"type": "weekly"} }), "", errCode{400, 400}, nil},
 		"BadGenerationDate": {"generation_date is YYYY-MM-DD", reportBody(w.customer.ID, func(m map[string]any) { m["generation_date"] = "8 May 2017" }), "", errCode{400, 400}, nil},
 		"BadRecipient":      {"recipients are UUIDs", reportBody(w.customer.ID, func(m map[string]any) { m["recipients"] = []string{"bob"} }), "", errCode{400, 400}, nil},
 		"MissingSchedule":   {"schedule is required", reportBody(w.customer.ID, func(m map[string]any) { delete(m, "schedule") }), "", errCode{400, 400}, nil},
 		"UnknownField":      {"unknown fields are refused", reportBody(w.customer.ID, func(m map[string]any) { m["priority"] = 1 }), "", errCode{400, 400}, nil},
-		"UnknownParameter":  {"unknown parameters are refused", reportBody(w.customer.ID, func(m map[string]any) { params(m)["currency"] = "EUR" }), "", errCode{400, 400}, nil},
-		"UnknownPeriodKey": {"unknown period fields are refused", reportBody(w.customer.ID, func(m map[string]any) {
+		"UnknownParameter":  {"parameters is open in the official body: unknown keys are ignored", reportBody(w.customer.ID, func(m map[string]any) { params(m)["currency"] = "EUR" }), "", errCode{Status: 200}, nil},
+		"UnknownPeriodKey": {"period is open in the official body: unknown keys are ignored", reportBody(w.customer.ID, func(m map[string]any) {
 			params(m)["period"] = map[string]any{"start": "2024-05-01", "end": "2024-05-02", "tz": "UTC"}
-		}), "", errCode{400, 400}, nil},
+		}), "", errCode{Status: 200}, nil},
 		"VersionOnCreate": {"the server sets the version", reportBody(w.customer.ID, func(m map[string]any) { m["version"] = 1 }), "", errCode{400, 400}, nil},
 		"Outside":         {"the root is outside the caller's subtree", reportBody(w.root.ID, nil), "", errCode{403, codeAccessDenied}, nil},
 		"NoTenant":        {"the tenant must exist", reportBody("00000000-0000-4000-8000-000000000000", nil), "", errCode{404, codeTenantNotFound}, nil},
@@ -184,6 +184,14 @@ func TestCreateReport(t *testing.T) {
 			if !ok || got.Version == 0 || !validUUID(got.ID) {
 				t.Fatalf("%s: report %+v not stored with an id and a version", tc.reason, got)
 			}
+			if stored.Parameters.Period == nil {
+				// The official document requires a period in every report answer: a report
+				// without its own shows the one it covers, today for current usage.
+				if diff := cmp.Diff(&ReportPeriod{Start: "2024-05-06", End: "2024-05-06"}, got.Parameters.Period); diff != "" {
+					t.Errorf("%s: period of a report without one: -want +got:\n%s", tc.reason, diff)
+				}
+				got.Parameters.Period = nil
+			}
 			if diff := cmp.Diff(stored, got); diff != "" {
 				t.Errorf("%s: answer and store differ: -store +answer:\n%s", tc.reason, diff)
 			}
@@ -195,6 +203,31 @@ func TestCreateReport(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestReportsNotReadyFault(t *testing.T) {
+	w := newWorld(t, Options{})
+	w.env.srv.SetFaults(Faults{ReportsNotReady: true})
+	r := w.env.api.do(http.MethodPost, "/reports", reportBody(w.customer.ID, nil))
+	if diff := cmp.Diff(errCode{400, 400}, r.code(t)); diff != "" {
+		t.Fatalf("during the nightly window a report is refused: -want +got:\n%s\n%s", diff, r.body)
+	}
+	var body ErrorBody
+	mustUnmarshal(t, r.body, &body)
+	if body.Error.Message != "usage history is not ready" {
+		t.Errorf("message = %q, want %q", body.Error.Message, "usage history is not ready")
+	}
+	if len(w.env.srv.Reports()) != 0 {
+		t.Errorf("a refused report was stored")
+	}
+	// The fault does not hide other refusals: a tenant outside the subtree is still 403.
+	if diff := cmp.Diff(errCode{403, codeAccessDenied}, w.env.api.do(http.MethodPost, "/reports", reportBody(w.root.ID, nil)).code(t)); diff != "" {
+		t.Errorf("outside the subtree: -want +got:\n%s", diff)
+	}
+	w.env.srv.SetFaults(Faults{})
+	if r := w.env.api.do(http.MethodPost, "/reports", reportBody(w.customer.ID, nil)); r.status != http.StatusOK {
+		t.Errorf("after the window: %d %s", r.status, r.body)
 	}
 }
 
@@ -419,7 +452,7 @@ func TestReportLifecycle(t *testing.T) {
 		}{
 			"OnceRefused":  {"only scheduled reports can be updated", once.ID, map[string]any{"recipients": []string{}}, errCode{400, 400}},
 			"ToOnce":       {"a scheduled report stays scheduled", monthly.ID, map[string]any{"schedule": map[string]any{"type": "once"}}, errCode{400, 400}},
-			"Stale":        {"a stale version is 409", monthly.ID, map[string]any{"version": monthly.Version - 1, "recipients": []string{}}, errCode{409, codeVersionMismatch}},
+			"Stale":        {"the official body has no version: sending one is refused", monthly.ID, map[string]any{"version": monthly.Version - 1, "recipients": []string{}}, errCode{400, 400}},
 			"UnknownField": {"unknown fields are refused", monthly.ID, map[string]any{"owner": "x"}, errCode{400, 400}},
 			"BadKind":      {"values are validated", monthly.ID, map[string]any{"parameters": map[string]any{"kind": "usage_total"}}, errCode{400, 400}},
 			"Missing":      {"an unknown report is 404", "00000000-0000-4000-8000-000000000000", map[string]any{}, errCode{404, 404}},
@@ -468,7 +501,7 @@ func TestReportLifecycle(t *testing.T) {
 		if rep.GenerationDate != "2024-07-01" {
 			t.Errorf("generation_date = %q, want the next first of the month", rep.GenerationDate)
 		}
-		off := w.env.api.do(http.MethodPut, "/reports/"+monthly.ID, map[string]any{"schedule": map[string]any{"enabled": false}, "version": rep.Version})
+		off := w.env.api.do(http.MethodPut, "/reports/"+monthly.ID, map[string]any{"schedule": map[string]any{"enabled": false}})
 		if off.status != 200 {
 			t.Fatalf("disable: %d %s", off.status, off.body)
 		}
@@ -531,7 +564,7 @@ func TestReportRoundTrip(t *testing.T) {
 		"Infra": {`{"id":"4a2cbe2d-b7ab-4b17-9cba-10c7eb55de01","owner_tenant_id":"0bb386ae-e66d-4e7b-84fb-cddcf60002de","location_id":"bfdf24b0-5a72-49a8-a2bd-2fc7c085ff7b",` +
 			`"platform_owned":false,"name":"Default Infrastructure Component","url":"acronis+fes://storage20.acronis.com:44445","capabilities":["backup","disaster_recovery"],` +
 			`"content_url":"https://browse.storage20.acronis.com/","content_mobile_url":"https://browse.storage20.acronis.com/mobile/","backend_type":"azure","version":10,"readonly":false}`, &Infra{}},
-		"Usage": {`{"tenant_id":"2a91a14d-ffd3-4ac1-9b4d-3990162c5acc","application_id":"a9fd8016-0e00-4ade-949e-6efe8672dac0","name":"workstations",` +
+		"Usage": {`{"tenant_id":1042,"tenant_uuid":"2a91a14d-ffd3-4ac1-9b4d-3990162c5acc","application_id":"a9fd8016-0e00-4ade-949e-6efe8672dac0","name":"workstations",` +
 			`"usage_name":"workstations","edition":"standard","type":"count","measurement_unit":"quantity","value":5,"absolute_value":5,` +
 			`"range_start":"2024-05-01T00:00:00","offering_item":{"status":1,"quota":{"value":10,"overage":12,"version":1486479690324}}}`, &Usage{}},
 		"Application": {`{"id":"a9fd8016-0e00-4ade-949e-6efe8672dac0","name":"Cyber Protection","type":"backup","usages":["workstations","storage"],"api_base_url":"/api/1"}`, &Application{}},

@@ -97,6 +97,9 @@ type Faults struct {
 	DropAfterCommitRate float64 `json:"dropAfterCommitRate"`
 	// DropAfterCommitMethods lists the write methods the drop applies to; empty means POST, PUT, DELETE.
 	DropAfterCommitMethods []string `json:"dropAfterCommitMethods"`
+	// ReportsNotReady makes POST /reports answer 400 "usage history is not ready", as the server
+	// does during its nightly usage processing window.
+	ReportsNotReady bool `json:"reportsNotReady"`
 }
 
 // Duration is a time.Duration that travels in JSON as a Go duration string ("50ms").
@@ -143,6 +146,7 @@ type Server struct {
 	now              func() time.Time
 	mux              *http.ServeMux
 	publicRoutes     map[string]bool // patterns that need no bearer token; written only in New
+	patterns         []string        // every pattern registered, in order; written only in New
 	explicitClientID bool
 	explicitSecret   bool
 
@@ -280,6 +284,7 @@ func (s *Server) record(rec RequestRecord) {
 // handle registers an authenticated /api/2 route.
 func (s *Server) handle(pattern string, h http.HandlerFunc) {
 	s.mustHaveSchema(pattern)
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, h)
 }
 
@@ -287,8 +292,12 @@ func (s *Server) handle(pattern string, h http.HandlerFunc) {
 func (s *Server) handlePublic(pattern string, h http.HandlerFunc) {
 	s.mustHaveSchema(pattern)
 	s.publicRoutes[pattern] = true
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, h)
 }
+
+// routes lists every pattern the server serves ("METHOD /api/2/path/{var}"), in registration order.
+func (s *Server) routes() []string { return slices.Clone(s.patterns) }
 
 // mustHaveSchema refuses to serve an /api/2 route that the official document does not have: the
 // emulator must never accept what the real server would not know.

@@ -35,6 +35,16 @@ func (s *Server) Tenants() []Tenant {
 	return out
 }
 
+// TenantNumber returns a tenant's numeric id, the integer usages carry as tenant_id.
+func (s *Server) TenantNumber(id string) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.st.Tenants[id]; !ok {
+		return 0, false
+	}
+	return s.tenantNumber(id), true
+}
+
 // User returns a copy of a user, soft-deleted ones included.
 func (s *Server) User(id string) (User, bool) {
 	s.mu.Lock()

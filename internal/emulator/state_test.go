@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,6 +37,16 @@ func TestStateRoundTrip(t *testing.T) {
 		}
 		if diff := cmp.Diff(env.boot, s.Bootstrap()); diff != "" {
 			t.Errorf("the saved bootstrap client wins over generated credentials -saved +loaded:\n%s", diff)
+		}
+		// Numeric tenant ids (tenant_id of usages) are kept, and a new tenant gets a new one.
+		seen := map[int64]string{}
+		for _, tn := range env.srv.Tenants() {
+			saved, _ := env.srv.TenantNumber(tn.ID)
+			loaded, _ := s.TenantNumber(tn.ID)
+			if saved <= 0 || loaded != saved || seen[saved] != "" {
+				t.Errorf("tenant %s: numeric id %d saved, %d loaded (also held by %q)", tn.ID, saved, loaded, seen[saved])
+			}
+			seen[saved] = tn.ID
 		}
 		pw, _ := s.Password(u.ID)
 		if pw != "pw-123456" || s.ActivationEmails(u.ID) != 1 {
@@ -98,4 +109,38 @@ func TestStateRoundTrip(t *testing.T) {
 			t.Errorf("a refused load changed the store:\n%s", diff)
 		}
 	})
+}
+
+// TestLoadOlderState loads a document written before tenants had numeric ids and before
+// external_operation_status was nullable: numbers are handed out on demand, and no_operation
+// reads as null.
+func TestLoadOlderState(t *testing.T) {
+	env := startEmulator(t, Options{})
+	var buf bytes.Buffer
+	if err := env.srv.SaveState(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	mustUnmarshal(t, buf.Bytes(), &doc)
+	st := doc["store"].(map[string]any)
+	delete(st, "tenant_numbers")
+	delete(st, "last_tenant_number")
+	st["tenants"].(map[string]any)[env.boot.TenantID].(map[string]any)["external_operation_status"] = "no_operation"
+	data, _ := json.Marshal(doc)
+	if err := env.srv.LoadState(bytes.NewReader(data)); err != nil {
+		t.Fatalf("LoadState: %v", err)
+	}
+	var got map[string]any
+	mustUnmarshal(t, env.api.do(http.MethodGet, "/tenants/"+env.boot.TenantID, nil).body, &got)
+	if v, ok := got["external_operation_status"]; !ok || v != nil {
+		t.Errorf("external_operation_status = %v (present %v), want null", v, ok)
+	}
+	seen := map[int64]bool{}
+	for _, tn := range env.srv.Tenants() {
+		n, ok := env.srv.TenantNumber(tn.ID)
+		if !ok || n <= 0 || seen[n] {
+			t.Errorf("tenant %s got numeric id %d (ok %v), want a new positive one", tn.ID, n, ok)
+		}
+		seen[n] = true
+	}
 }

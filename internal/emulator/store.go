@@ -31,9 +31,13 @@ type store struct {
 	LastVersion      int64               `json:"last_version"`
 	// Seq orders objects by creation even when the clock stands still (tests freeze it), so
 	// listings and cursors follow creation order like the vendor's.
-	Seq       map[string]int64 `json:"seq"`
-	LastSeq   int64            `json:"last_seq"`
-	Bootstrap Bootstrap        `json:"bootstrap"`
+	Seq     map[string]int64 `json:"seq"`
+	LastSeq int64            `json:"last_seq"`
+	// TenantNumbers holds each tenant's numeric id, the legacy integer the official document uses
+	// for tenant_id in usages (the UUID goes in tenant_uuid). Numbers start at 1 and never change.
+	TenantNumbers    map[string]int64 `json:"tenant_numbers"`
+	LastTenantNumber int64            `json:"last_tenant_number"`
+	Bootstrap        Bootstrap        `json:"bootstrap"`
 	// Ext belongs to the catalog/offering/report code (hooks.go). Its zero value must be usable,
 	// because LoadState and New start from it.
 	Ext stateExt `json:"ext"`
@@ -70,6 +74,7 @@ func newStore() *store {
 		ActivationEmails: map[string]int{},
 		Pricing:          map[string]*Pricing{},
 		Seq:              map[string]int64{},
+		TenantNumbers:    map[string]int64{},
 	}
 }
 
@@ -99,12 +104,26 @@ func (st *store) fillMaps() {
 	if st.Seq == nil {
 		st.Seq = map[string]int64{}
 	}
+	if st.TenantNumbers == nil {
+		st.TenantNumbers = map[string]int64{}
+	}
 }
 
 // assignSeq records that the object id was created now. Call with s.mu held.
 func (s *Server) assignSeq(id string) {
 	s.st.LastSeq++
 	s.st.Seq[id] = s.st.LastSeq
+}
+
+// tenantNumber is a tenant's numeric id, given now to a tenant from a state file that predates
+// numeric ids. Call with s.mu held.
+func (s *Server) tenantNumber(id string) int64 {
+	if n, ok := s.st.TenantNumbers[id]; ok {
+		return n
+	}
+	s.st.LastTenantNumber++
+	s.st.TenantNumbers[id] = s.st.LastTenantNumber
+	return s.st.LastTenantNumber
 }
 
 // createdKey sorts objects by creation: time, then creation sequence, then id. Call with s.mu held.

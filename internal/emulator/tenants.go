@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func init() {
@@ -59,19 +62,18 @@ func (s *Server) newTenantObject(id, name, parentID, kind string) *Tenant {
 		pricing = "production"
 	}
 	return &Tenant{
-		ID:                      id,
-		Name:                    name,
-		CustomerType:            "default",
-		ParentID:                parentID,
-		Kind:                    kind,
-		Contacts:                []Contact{},
-		Enabled:                 true,
-		Language:                "en",
-		DefaultIDPID:            defaultIDPID,
-		AncestralAccess:         true,
-		MFAStatus:               "disabled",
-		PricingMode:             pricing,
-		ExternalOperationStatus: "no_operation",
+		ID:              id,
+		Name:            name,
+		CustomerType:    "default",
+		ParentID:        parentID,
+		Kind:            kind,
+		Contacts:        []Contact{},
+		Enabled:         true,
+		Language:        "en",
+		DefaultIDPID:    defaultIDPID,
+		AncestralAccess: true,
+		MFAStatus:       "disabled",
+		PricingMode:     pricing,
 	}
 }
 
@@ -83,6 +85,7 @@ func (s *Server) insertTenant(t *Tenant) {
 	t.CreatedAt, t.UpdatedAt = now, now
 	s.st.Tenants[t.ID] = t
 	s.assignSeq(t.ID)
+	s.tenantNumber(t.ID)
 	p := &Pricing{Mode: t.PricingMode, Version: s.nextVersion()}
 	if t.PricingMode == "production" {
 		p.ProductionStartDate = ptr(now)
@@ -102,11 +105,49 @@ func (s *Server) touchTenant(t *Tenant) {
 // Call with s.mu held.
 func (s *Server) renderTenant(t *Tenant) Tenant {
 	out := *t
-	out.Contacts = slices.Clone(t.Contacts)
-	if out.Contacts == nil {
-		out.Contacts = []Contact{}
+	out.Contact = renderContact(t.Contact, "tenant/"+t.ID, t.CreatedAt, t.UpdatedAt)
+	out.Contacts = make([]Contact, 0, len(t.Contacts))
+	for i, c := range t.Contacts {
+		out.Contacts = append(out.Contacts, renderContact(c, fmt.Sprintf("tenant/%s/contacts/%d", t.ID, i), t.CreatedAt, t.UpdatedAt))
 	}
 	out.HasChildren = len(s.childTenants(t.ID, false)) > 0
+	if t.Kind == kindPersonal {
+		// The official document has no kind for a user's personal tenant; it shows as a unit, the
+		// kind that may sit where personal tenants do (not in the official schema).
+		out.Kind = KindUnit
+	}
+	// brand_uuid names the brand in effect: the tenant's own, the nearest ancestor's, or the
+	// platform's. The official document requires it in GET /tenants (lod=full) and gives it no null;
+	// which brand it names is not in the official schema.
+	out.BrandUUID = ptr(s.effectiveBrandID(t.ID))
+	// A state written before external_operation_status was nullable holds no_operation for none.
+	if p := t.ExternalOperationStatus; p == nil || *p == "no_operation" || *p == "" {
+		out.ExternalOperationStatus = nil
+	} else {
+		out.ExternalOperationStatus = ptr(*p)
+	}
+	return out
+}
+
+// contactIDSpace derives contact ids: the store keeps none, and an id derived from the contact's
+// owner stays the same from answer to answer and across restarts.
+var contactIDSpace = uuid.MustParse("0b8f3c52-6d1e-4f0a-9c7b-2e4d5a6f7081")
+
+// renderContact fills what every answer's contact carries (the official document requires id,
+// created_at, updated_at and types in GET /tenants, lod=full): an id derived from owner, the
+// owner's times unless the contact has its own, and a types list that is never null.
+func renderContact(c Contact, owner, createdAt, updatedAt string) Contact {
+	out := c
+	out.Types = cloneOrEmpty(c.Types)
+	if out.ID == "" {
+		out.ID = uuid.NewSHA1(contactIDSpace, []byte(owner)).String()
+	}
+	if out.CreatedAt == "" {
+		out.CreatedAt = createdAt
+	}
+	if out.UpdatedAt == "" {
+		out.UpdatedAt = updatedAt
+	}
 	return out
 }
 
@@ -228,17 +269,19 @@ type tenantCreateRequest struct {
 	Settings              map[string]any  `json:"settings"`
 }
 
-// decodeContact reads a contact block onto base: fields the block leaves out keep base's values,
-// unknown fields are refused like everywhere else.
+// decodeContact reads a contact block onto base: fields the block leaves out keep base's values.
+// Which fields a contact may carry is the official schema's business, checked before any handler
+// runs: the contact of POST /users is open, so fields a contact does not have are ignored here, and
+// the read-only id and times are never taken from a request.
 func decodeContact(raw json.RawMessage, base Contact) (Contact, *apiError) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return base, nil
 	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&base); err != nil {
+	id, created, updated := base.ID, base.CreatedAt, base.UpdatedAt
+	if err := json.Unmarshal(raw, &base); err != nil {
 		return Contact{}, errBadRequest("invalid contact: %v", err)
 	}
+	base.ID, base.CreatedAt, base.UpdatedAt = id, created, updated
 	return base, nil
 }
 
@@ -412,7 +455,11 @@ func (s *Server) updateTenantLocked(c callerInfo, id string, req tenantUpdateReq
 		if !slices.Contains(externalOperationStatuses, *req.ExternalOperationStatus) {
 			return nil, errBadRequest("external_operation_status must be one of %s", strings.Join(externalOperationStatuses, ", "))
 		}
-		next.ExternalOperationStatus = *req.ExternalOperationStatus
+		// Answers give null, deleting or recovering: no_operation clears the status.
+		next.ExternalOperationStatus = nil
+		if *req.ExternalOperationStatus != "no_operation" {
+			next.ExternalOperationStatus = ptr(*req.ExternalOperationStatus)
+		}
 	}
 	if req.DefaultIDPID != nil {
 		if !validUUID(*req.DefaultIDPID) {
@@ -760,7 +807,7 @@ type TenantList struct {
 	Paging    Paging           `json:"paging"`
 }
 
-var tenantStampFields = []string{"id", "parent_id", "version", "created_at", "updated_at", "deleted_at", "contacts"}
+var tenantStampFields = []string{"id", "parent_id", "version", "created_at", "updated_at", "deleted_at", "contacts", "offering_items"}
 var tenantBasicFields = append(slices.Clone(tenantStampFields), "name", "kind", "enabled")
 
 // lodFields tells which keys a level of detail keeps; nil means all.
@@ -897,6 +944,17 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	limit, fields, since, allowDeleted, uuids := lq.limit, lq.fields, lq.since, lq.allowDeleted, lq.uuids
+	var withItems, withInfraItems bool
+	for name, dst := range map[string]*bool{"with_offering_items": &withItems, "with_infra_offering_items": &withInfraItems} {
+		if v := q.Get(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				writeAPIError(w, errBadRequest("query parameter %s must be a boolean, got %q", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -955,9 +1013,33 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	page, paging := paginate(items, func(k keyed) string { return k.key }, q, last, limit)
 	out := TenantList{Timestamp: s.timestamp(), Items: []map[string]any{}, Paging: paging}
 	for _, k := range page {
-		out.Items = append(out.Items, project(s.renderTenant(k.t), fields))
+		item := project(s.renderTenant(k.t), fields)
+		item["offering_items"] = s.listedItems(k.t.ID, withItems, withInfraItems)
+		if fields == nil {
+			// The official document requires barrier in lod=full items but says nothing of its
+			// meaning: 0 is not in the official schema.
+			item["barrier"] = 0
+		}
+		out.Items = append(out.Items, item)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listedItems is the offering_items of a GET /tenants item. The official document requires the key
+// in every level of detail; that it is empty unless with_offering_items (infra items:
+// with_infra_offering_items) asks for the tenant's live items is not in the official schema.
+// Call with s.mu held.
+func (s *Server) listedItems(tenantID string, withItems, withInfraItems bool) []OfferingItem {
+	out := []OfferingItem{}
+	for _, it := range s.st.Ext.Items[tenantID] {
+		if it.DeletedAt != nil {
+			continue
+		}
+		if it.Type == ItemTypeInfra && withInfraItems || it.Type != ItemTypeInfra && withItems {
+			out = append(out, it.clone())
+		}
+	}
+	return out
 }
 
 func (s *Server) getPricing(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -125,10 +126,12 @@ func TestCreateTenantSeedExampleAndDefaults(t *testing.T) {
 	now := formatTime(env.clock.Now())
 	want := Tenant{
 		ID: got.ID, Version: got.Version, Name: "The Qwerty Tenant", CustomerType: "default", ParentID: env.boot.TenantID,
-		Kind: KindPartner, Contact: Contact{Email: "su@test.com", Address1: "Home", Phone: "123456789"}, Contacts: []Contact{},
+		Kind: KindPartner, Contacts: []Contact{},
+		Contact: Contact{ID: got.Contact.ID, CreatedAt: now, UpdatedAt: now, Types: []string{}, Email: "su@test.com", Address1: "Home", Phone: "123456789"},
 		Enabled: true, CreatedAt: now, UpdatedAt: now, CustomerID: ptr("123asd"), Language: "pt_BR",
 		DefaultIDPID: defaultIDPID, AncestralAccess: true, MFAStatus: "disabled", PricingMode: "trial",
-		ExternalOperationStatus: "no_operation",
+		// No branding anywhere above: the platform's brand is in effect; no external operation is null.
+		BrandUUID: ptr(PlatformBrandID), ExternalOperationStatus: nil,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("created tenant -want +got:\n%s", diff)
@@ -138,6 +141,9 @@ func TestCreateTenantSeedExampleAndDefaults(t *testing.T) {
 	}
 	if !validUUID(got.ID) {
 		t.Errorf("id %q is not a lowercase UUID", got.ID)
+	}
+	if !validUUID(got.Contact.ID) || got.Contact.ID != env.api.getTenant(got.ID).Contact.ID {
+		t.Errorf("contact id %q is not a lowercase UUID that stays the same", got.Contact.ID)
 	}
 	parent := env.api.getTenant(env.boot.TenantID)
 	if !parent.HasChildren {
@@ -181,6 +187,24 @@ func TestUpdateTenant(t *testing.T) {
 			want: want{errCode{Status: 200}, func(t *testing.T, env *testEnv, tr tree, got Tenant) {
 				if got.Name != "Renamed" || got.Version <= tr.customer.Version {
 					t.Errorf("got name %q version %d, want Renamed and a version above %d", got.Name, got.Version, tr.customer.Version)
+				}
+			}},
+		},
+		"ExternalOperation": {
+			reason: "external_operation_status is answered as set; no_operation clears it to null",
+			target: func(tr tree) Tenant { return tr.customer },
+			body: func(_ tree, cur Tenant) any {
+				return map[string]any{"external_operation_status": "deleting", "version": cur.Version}
+			},
+			want: want{errCode{Status: 200}, func(t *testing.T, env *testEnv, tr tree, got Tenant) {
+				if got.ExternalOperationStatus == nil || *got.ExternalOperationStatus != "deleting" {
+					t.Fatalf("external_operation_status = %v, want deleting", got.ExternalOperationStatus)
+				}
+				r := env.api.updateTenant(tr.customer.ID, map[string]any{"external_operation_status": "no_operation"})
+				var body map[string]any
+				mustUnmarshal(t, r.body, &body)
+				if v, ok := body["external_operation_status"]; r.status != 200 || !ok || v != nil {
+					t.Errorf("after no_operation: %d, external_operation_status %v (present %v), want null", r.status, v, ok)
 				}
 			}},
 		},
@@ -525,8 +549,8 @@ func TestListTenants(t *testing.T) {
 
 	t.Run("Lod", func(t *testing.T) {
 		for lod, want := range map[string][]string{
-			"stamps": {"contacts", "created_at", "deleted_at", "id", "parent_id", "updated_at", "version"},
-			"basic":  {"contacts", "created_at", "deleted_at", "enabled", "id", "kind", "name", "parent_id", "updated_at", "version"},
+			"stamps": {"contacts", "created_at", "deleted_at", "id", "offering_items", "parent_id", "updated_at", "version"},
+			"basic":  {"contacts", "created_at", "deleted_at", "enabled", "id", "kind", "name", "offering_items", "parent_id", "updated_at", "version"},
 		} {
 			var l TenantList
 			mustUnmarshal(t, env.api.do(http.MethodGet, "/tenants?lod="+lod+"&uuids="+tr.unit.ID, nil).body, &l)
@@ -537,6 +561,25 @@ func TestListTenants(t *testing.T) {
 			slices.Sort(keys)
 			if diff := cmp.Diff(want, keys); diff != "" {
 				t.Errorf("lod=%s keys -want +got:\n%s", lod, diff)
+			}
+		}
+		// lod=full (the default) carries what the official document requires of it beyond a
+		// single tenant: barrier, brand_uuid and offering_items.
+		var l TenantList
+		mustUnmarshal(t, env.api.do(http.MethodGet, "/tenants?uuids="+tr.unit.ID, nil).body, &l)
+		full := l.Items[0]
+		if full["barrier"] != float64(0) || full["brand_uuid"] != PlatformBrandID || !reflect.DeepEqual(full["offering_items"], []any{}) {
+			t.Errorf("lod=full item: barrier %v, brand_uuid %v, offering_items %v", full["barrier"], full["brand_uuid"], full["offering_items"])
+		}
+		// with_offering_items fills offering_items with the tenant's items, infra ones left out.
+		mustUnmarshal(t, env.api.do(http.MethodGet, "/tenants?with_offering_items=true&uuids="+tr.unit.ID, nil).body, &l)
+		items, _ := l.Items[0]["offering_items"].([]any)
+		if len(items) == 0 {
+			t.Fatalf("with_offering_items=true: no offering items in %v", l.Items[0])
+		}
+		for _, it := range items {
+			if m := it.(map[string]any); m["tenant_id"] != tr.unit.ID || m["type"] == ItemTypeInfra {
+				t.Errorf("with_offering_items=true listed %v", m)
 			}
 		}
 	})
@@ -751,7 +794,7 @@ func TestDefaultIDP(t *testing.T) {
 		body any
 		want errCode
 	}{
-		"Stale":   {map[string]any{"version": cur.Version - 1, "idp_id": idp}, errCode{409, codeVersionMismatch}},
+		"Stale":   {map[string]any{"version": cur.Version - 1, "idp_id": idp, "apply_to_children": false}, errCode{409, codeVersionMismatch}},
 		"NoIDP":   {map[string]any{"version": cur.Version}, errCode{400, 400}},
 		"NoVers":  {map[string]any{"idp_id": idp}, errCode{400, 400}},
 		"Unknown": {map[string]any{"version": cur.Version, "idp_id": idp, "x": 1}, errCode{400, 400}},

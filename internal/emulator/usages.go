@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"math"
 	"net/http"
 	"slices"
 	"time"
@@ -27,11 +28,14 @@ func usageKey(tenantID, usageName, infraID string) string {
 	return tenantID + "/" + usageName + "/" + infraID
 }
 
-// Usage is one entry of GET /tenants/{id}/usages. Value counts what is charged to this offering
-// item (usage of the tenant and of the sub-tenants that have the same item on); AbsoluteValue is all
-// usage of the usage name in the subtree, whichever item it falls under.
+// Usage is one entry of GET /tenants/{id}/usages (the official usageOutput, a closed object). Value
+// counts what is charged to this offering item (usage of the tenant and of the sub-tenants that
+// have the same item on); AbsoluteValue is all usage of the usage name in the subtree, whichever
+// item it falls under. Both are whole numbers on the wire. TenantID is the tenant's numeric id
+// (Server.TenantNumber); its UUID is TenantUUID.
 type Usage struct {
-	TenantID        string            `json:"tenant_id"`
+	TenantID        int64             `json:"tenant_id"`
+	TenantUUID      string            `json:"tenant_uuid"`
 	ApplicationID   string            `json:"application_id"`
 	Name            string            `json:"name"`
 	UsageName       string            `json:"usage_name"`
@@ -141,7 +145,8 @@ func (s *Server) usagesOf(t *Tenant, usageNames, editions []string) []Usage {
 			value = s.itemUsage(t.ID, it)
 		}
 		out = append(out, Usage{
-			TenantID:        t.ID,
+			TenantID:        s.tenantNumber(t.ID),
+			TenantUUID:      t.ID,
 			ApplicationID:   c.ApplicationID,
 			Name:            c.Name,
 			UsageName:       c.UsageName,
@@ -149,8 +154,8 @@ func (s *Server) usagesOf(t *Tenant, usageNames, editions []string) []Usage {
 			Type:            c.Type,
 			MeasurementUnit: c.MeasurementUnit,
 			InfraID:         c.InfraID,
-			Value:           value,
-			AbsoluteValue:   s.absoluteUsage(t.ID, it.UsageName, it.infraID()),
+			Value:           math.Round(value),
+			AbsoluteValue:   math.Round(s.absoluteUsage(t.ID, it.UsageName, it.infraID())),
 			RangeStart:      rangeStart,
 			OfferingItem:    UsageOfferingItem{Status: c.Status, Quota: c.Quota},
 		})
@@ -184,7 +189,7 @@ func (s *Server) batchUsages(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	items := []Usage{}
+	items := []TenantUsages{}
 	for _, id := range ids {
 		t, e := s.lookupTenant(c, id, false)
 		if e != nil {
@@ -194,9 +199,15 @@ func (s *Server) batchUsages(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, e)
 			return
 		}
-		items = append(items, s.usagesOf(t, csvList(r, "usage_names"), csvList(r, "editions"))...)
+		items = append(items, TenantUsages{Tenant: t.ID, Usages: s.usagesOf(t, csvList(r, "usage_names"), csvList(r, "editions"))})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// TenantUsages is one entry of GET /tenants/usages: a requested tenant and its usages.
+type TenantUsages struct {
+	Tenant string  `json:"tenant"`
+	Usages []Usage `json:"usages"`
 }
 
 // UsageReportItem is one entry of PUT /tenants/usages.
@@ -209,10 +220,11 @@ type UsageReportItem struct {
 	UsageValue   *float64 `json:"usage_value"`
 }
 
-// UsageReportResult echoes an entry with its outcome; Error is set only when it failed.
+// UsageReportResult echoes an entry with its outcome; Error is set only when it failed, and is the
+// whole error body ({"error": {...}}), as the official document gives it.
 type UsageReportResult struct {
 	UsageReportItem
-	Error *ErrorObject `json:"error,omitempty"`
+	Error *ErrorBody `json:"error,omitempty"`
 }
 
 // reportUsages is the services' usage feed. The reference restricts it to clients registered in the
@@ -222,7 +234,8 @@ func (s *Server) reportUsages(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Items []UsageReportItem `json:"items"`
 	}
-	if e := s.decodeJSON(r, &req, false); e != nil {
+	// The official body and its items are open: keys the emulator does not know are ignored.
+	if e := s.decodeJSON(r, &req, true); e != nil {
 		writeAPIError(w, e)
 		return
 	}
@@ -236,7 +249,7 @@ func (s *Server) reportUsages(w http.ResponseWriter, r *http.Request) {
 	for _, it := range req.Items {
 		res := UsageReportResult{UsageReportItem: it}
 		if e := s.applyUsageReport(c, it); e != nil {
-			res.Error = &ErrorObject{Code: e.code(), Message: e.Message, Details: ErrorDetails{Info: e.Message}, Context: map[string]any{}, Domain: errorDomain}
+			res.Error = &ErrorBody{Error: ErrorObject{Code: e.code(), Message: e.Message, Details: ErrorDetails{Info: e.Message}, Context: map[string]any{}, Domain: errorDomain}}
 		}
 		out = append(out, res)
 	}

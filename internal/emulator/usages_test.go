@@ -39,13 +39,35 @@ func (w *world) usages(t *testing.T, a *apiCaller, path string) []usageSummary {
 	if r.status != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", path, r.status, r.body)
 	}
-	var body struct {
-		Items []Usage `json:"items"`
+	var usages []Usage
+	if strings.HasPrefix(path, "/tenants/usages") {
+		// The batch form groups the usages by tenant.
+		var body struct {
+			Items []TenantUsages `json:"items"`
+		}
+		mustUnmarshal(t, r.body, &body)
+		for _, tu := range body.Items {
+			for _, u := range tu.Usages {
+				if u.TenantUUID != tu.Tenant {
+					t.Errorf("GET %s: a usage of tenant %s is listed under %s", path, u.TenantUUID, tu.Tenant)
+				}
+			}
+			usages = append(usages, tu.Usages...)
+		}
+	} else {
+		var body struct {
+			Items []Usage `json:"items"`
+		}
+		mustUnmarshal(t, r.body, &body)
+		usages = body.Items
 	}
-	mustUnmarshal(t, r.body, &body)
 	var out []usageSummary
-	for _, u := range body.Items {
-		out = append(out, usageSummary{Name: u.TenantID[:4] + "/" + u.Name, Value: u.Value, AbsoluteValue: u.AbsoluteValue, Status: u.OfferingItem.Status})
+	for _, u := range usages {
+		// tenant_id is the tenant's numeric id, tenant_uuid its UUID.
+		if n, ok := w.env.srv.TenantNumber(u.TenantUUID); !ok || n != u.TenantID || n <= 0 {
+			t.Errorf("GET %s: usage %s has tenant_id %d, want the numeric id %d of tenant %s", path, u.Name, u.TenantID, n, u.TenantUUID)
+		}
+		out = append(out, usageSummary{Name: u.TenantUUID[:4] + "/" + u.Name, Value: u.Value, AbsoluteValue: u.AbsoluteValue, Status: u.OfferingItem.Status})
 	}
 	return out
 }
@@ -164,7 +186,7 @@ func TestReportUsagesFeed(t *testing.T) {
 			{"tenant_id": w.customer.ID, "offering_item": "storage", "infra_id": DefaultInfraID, "usage_value": 10},
 			{"tenant_id": w.customer.ID, "usage_type": "tapes", "usage_value": 1},
 			{"tenant_id": "00000000-0000-4000-8000-000000000000", "usage_type": "vms", "usage_value": 1},
-			{"tenant_id": w.customer.ID, "usage_type": "vms"},
+			{"tenant_id": w.customer.ID, "usage_type": "vms", "usage_value": -1},
 		}}
 		r := w.rootAPI.do(http.MethodPut, "/tenants/usages", body)
 		if r.status != 200 {
@@ -178,7 +200,7 @@ func TestReportUsagesFeed(t *testing.T) {
 		for _, it := range got.Items {
 			c := 0
 			if it.Error != nil {
-				c = it.Error.Code
+				c = it.Error.Error.Code
 			}
 			codes = append(codes, c)
 		}

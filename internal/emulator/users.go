@@ -37,11 +37,13 @@ var defaultNotifications = []string{"quota", "reports", "backup_daily_report"}
 
 var businessTypes = []string{"buyer"}
 
-// Role ids the emulator accepts in access policies: the reference's common ones, the account
-// server's own admin roles, and those of the vendor's access policy example.
+// Role ids the emulator accepts in access policies: the role_id enum of the official schema.
 var roleIDs = []string{
-	"partner_admin", "company_admin", "unit_admin", "readonly_admin", "backup_user", "protection_admin",
-	"sync_share_user", "root_admin", "hci_admin", "notary_admin", "pds_operator", "pds_support",
+	"root_admin", "partner_admin", "company_admin", "unit_admin", "readonly_admin", "protection_admin",
+	"protection_ro_admin", "restore_operator", "backup_user", "sync_share_admin", "sync_share_user",
+	"sync_share_guest", "pds_operator", "pds_support", "notary_admin", "notary_user", "hci_admin",
+	"omnivoice_admin", "omnivoice_user", "greathorn_admin", "greathorn_user", "greathorn_analyst",
+	"greathorn_client_manager",
 }
 
 // loginPattern is deliberately loose: the vendor publishes no login rules beyond "unique".
@@ -87,6 +89,7 @@ func (s *Server) usersWhere(keep func(*User) bool, allowDeleted bool) []*User {
 // renderUser copies u for an answer. Call with s.mu held.
 func renderUser(u *User) User {
 	out := *u
+	out.Contact = renderContact(u.Contact, "user/"+u.ID, u.CreatedAt, u.UpdatedAt)
 	out.BusinessTypes = cloneOrEmpty(u.BusinessTypes)
 	out.Notifications = cloneOrEmpty(u.Notifications)
 	out.AccessPolicies = slices.Clone(u.AccessPolicies)
@@ -334,7 +337,15 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	page, paging := paginate(users, key, q, last, limit)
 	out := TenantList{Timestamp: s.timestamp(), Items: []map[string]any{}, Paging: paging}
 	for _, u := range page {
-		out.Items = append(out.Items, project(renderUser(u), fields))
+		item := project(renderUser(u), fields)
+		// Single users leave these out when unset (the document gives them no null there), but
+		// every level of detail of GET /users requires them, nullable.
+		for _, k := range []string{"origin_id", "origin_external_id", "disable_after"} {
+			if _, ok := item[k]; !ok {
+				item[k] = nil
+			}
+		}
+		out.Items = append(out.Items, item)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -559,10 +570,13 @@ type accessPolicyPut struct {
 }
 
 // putAccessPolicies rewrites the user's roles. A policy that survives the rewrite (same tenant,
-// role and resource) keeps its id, version and created_at, so a no-op PUT changes nothing.
+// role and resource) keeps its id, version and created_at, so a no-op PUT changes nothing; any
+// other item is a new policy and gets a new id, whatever id it was sent with (clients send new
+// policies with the zero UUID as id and issuer_id, and version 0). The official body and its items
+// are open, so fields the emulator does not know are ignored.
 func (s *Server) putAccessPolicies(w http.ResponseWriter, r *http.Request) {
 	var req accessPolicyPut
-	if e := s.decodeJSON(r, &req, false); e != nil {
+	if e := s.decodeJSON(r, &req, true); e != nil {
 		writeAPIError(w, e)
 		return
 	}
@@ -719,5 +733,6 @@ func (s *Server) updateUserMFA(w http.ResponseWriter, r *http.Request) {
 		u.MFAStatus = status
 		s.touchUser(u)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"mfa_status": u.MFAStatus})
+	// The official document answers 200 with no body.
+	w.WriteHeader(http.StatusOK)
 }
