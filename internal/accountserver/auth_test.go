@@ -160,7 +160,7 @@ func TestBadCredentials(t *testing.T) {
 		t.Fatalf("IsUnauthorized(%v) = false", err)
 	}
 	ae, _ := accountserver.AsError(err)
-	if diff := cmp.Diff([]any{401, "invalid_client"}, []any{ae.StatusCode(), ae.Code()}); diff != "" {
+	if diff := cmp.Diff([]any{401, "access_denied"}, []any{ae.StatusCode(), ae.Code()}); diff != "" {
 		t.Errorf("[status, code] (-want +got):\n%s", diff)
 	}
 	// Wrong credentials are not retried: they will not become right.

@@ -122,6 +122,15 @@ func IsUnauthorized(err error) bool { return isKind(err, kindUnauthorized) }
 // IsUnavailable: transient — network error, 5xx, or 429 still answered after the retries.
 func IsUnavailable(err error) bool { return isKind(err, kindUnavailable) }
 
+// IsUsageNotReady: the server refused to make a report because its usage history is being
+// rebuilt (its nightly window). The vendor's guide describes this answer; the official schema only
+// says 400, so the client recognises it by its message: an ASSUMPTION, not in the official schema.
+// Waiting and trying again later helps; the spec is not at fault.
+func IsUsageNotReady(err error) bool {
+	e, ok := asError(err)
+	return ok && e.status == http.StatusBadRequest && strings.Contains(strings.ToLower(e.message), "usage history is not ready")
+}
+
 // HasCode reports whether err carries the server's platform code.
 func HasCode(err error, code int) bool {
 	e, ok := asError(err)

@@ -22,12 +22,14 @@ const (
 )
 
 // Quota of an offering item. Value is the soft quota, Overage the hard one; nil is unlimited.
-// Counts are whole numbers on the wire, but the schema allows any number, so they decode as float64.
-// Version guards quota changes: a stale one fails with IsStaleVersion (426).
+// The official schema makes both nullable integers (≥ 0), so they travel as int64 end to end:
+// a byte count past 2^53 would not survive a float64. The object is closed and all three fields
+// are required, so null values and version 0 are sent, never omitted. Version guards quota
+// changes: a stale one fails with IsStaleVersion (426).
 type Quota struct {
-	Value   *float64 `json:"value"`
-	Overage *float64 `json:"overage"`
-	Version int64    `json:"version,omitempty"`
+	Value   *int64 `json:"value"`
+	Overage *int64 `json:"overage"`
+	Version int64  `json:"version"`
 }
 
 // OfferingItem is a service feature, counter or storage of a tenant, with its state and quota.
@@ -154,9 +156,11 @@ type UsageOfferingItem struct {
 	Quota  *Quota `json:"quota,omitempty"`
 }
 
-// Usage is one usage metric of a tenant.
+// Usage is one usage metric of a tenant. The official schema gives the tenant as an integer
+// (tenant_id, a legacy numeric ID) and as a UUID (tenant_uuid).
 type Usage struct {
-	TenantID        string             `json:"tenant_id,omitempty"`
+	TenantID        int64              `json:"tenant_id,omitempty"`
+	TenantUUID      string             `json:"tenant_uuid,omitempty"`
 	ApplicationID   string             `json:"application_id,omitempty"`
 	Name            string             `json:"name,omitempty"`
 	UsageName       string             `json:"usage_name"`
@@ -164,8 +168,8 @@ type Usage struct {
 	Type            string             `json:"type,omitempty"`
 	InfraID         *string            `json:"infra_id,omitempty"`
 	MeasurementUnit string             `json:"measurement_unit,omitempty"`
-	Value           float64            `json:"value"`
-	AbsoluteValue   float64            `json:"absolute_value"`
+	Value           int64              `json:"value"`
+	AbsoluteValue   int64              `json:"absolute_value"`
 	RangeStart      *Time              `json:"range_start,omitempty"`
 	OfferingItem    *UsageOfferingItem `json:"offering_item,omitempty"`
 }

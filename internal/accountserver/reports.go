@@ -28,10 +28,12 @@ type ReportSchedule struct {
 	Enabled *bool  `json:"enabled,omitempty"`
 }
 
-// ReportSpec is the writable part of a usage report.
+// ReportSpec is the writable part of a usage report (the body of POST /reports). The official
+// schema requires recipients (an empty list when there are none), result_action, parameters and
+// schedule.
 type ReportSpec struct {
-	Recipients     []string         `json:"recipients,omitempty"`
-	ResultAction   string           `json:"result_action,omitempty"`
+	Recipients     []string         `json:"recipients"`
+	ResultAction   string           `json:"result_action"`
 	Parameters     ReportParameters `json:"parameters"`
 	Schedule       ReportSchedule   `json:"schedule"`
 	GenerationDate string           `json:"generation_date,omitempty"`
@@ -44,14 +46,27 @@ type Report struct {
 	ReportSpec
 }
 
-// ReportUpdate is the body of PUT /reports/{id} (scheduled reports only); nil fields are left
-// as they are, and a pointer to an empty list of recipients clears them.
+// ReportUpdate is the body of PUT /reports/{id} (scheduled reports only). The official schema
+// lets a report change only its recipients, four of its parameters and whether its schedule is
+// enabled; everything else (formats, period, result action, tenant) needs a new report. It takes
+// no version. Recipients is always sent: an empty list clears them.
 type ReportUpdate struct {
-	Version      int64             `json:"version,omitempty"`
-	Recipients   *[]string         `json:"recipients,omitempty"`
-	ResultAction string            `json:"result_action,omitempty"`
-	Parameters   *ReportParameters `json:"parameters,omitempty"`
-	Schedule     *ReportSchedule   `json:"schedule,omitempty"`
+	Recipients []string                `json:"recipients"`
+	Parameters *ReportUpdateParameters `json:"parameters,omitempty"`
+	Schedule   *ReportUpdateSchedule   `json:"schedule,omitempty"`
+}
+
+// ReportUpdateParameters are the parameters a report can change in place.
+type ReportUpdateParameters struct {
+	Level         string `json:"level"`
+	Kind          string `json:"kind"`
+	HideZeroUsage bool   `json:"hide_zero_usage"`
+	ShowSKUs      bool   `json:"show_skus"`
+}
+
+// ReportUpdateSchedule turns a monthly report's schedule on or off.
+type ReportUpdateSchedule struct {
+	Enabled bool `json:"enabled"`
 }
 
 // Stored report statuses.
@@ -72,6 +87,9 @@ type StoredReport struct {
 
 // CreateReport creates a usage report (200). Not re-sent once it may have reached the server.
 func (c *Client) CreateReport(ctx context.Context, in ReportSpec) (*Report, error) {
+	if in.Recipients == nil {
+		in.Recipients = []string{}
+	}
 	var r Report
 	err := c.do(ctx, &request{method: http.MethodPost, route: "/reports", body: in, out: &r,
 		op: "create report for tenant " + in.Parameters.TenantID})
@@ -93,6 +111,9 @@ func (c *Client) GetReport(ctx context.Context, id string) (*Report, error) {
 
 // UpdateReport changes a scheduled report.
 func (c *Client) UpdateReport(ctx context.Context, id string, in ReportUpdate) (*Report, error) {
+	if in.Recipients == nil {
+		in.Recipients = []string{}
+	}
 	var r Report
 	if err := c.do(ctx, &request{method: http.MethodPut, route: "/reports/{id}", args: []string{id}, body: in, out: &r,
 		op: "update report " + id}); err != nil {

@@ -57,7 +57,7 @@ func TestOfferingItemsAndQuotas(t *testing.T) {
 	if vms == nil {
 		t.Fatalf("no vms item in %+v", items)
 	}
-	ten, twenty := 10.0, 20.0
+	ten, twenty := int64(10), int64(20)
 	out, err := e.client.PutOfferingItems(ctx, cust.ID, []accountserver.OfferingItemChange{{
 		ApplicationID: vms.ApplicationID, Name: "vms", Status: accountserver.ItemStatusOn,
 		Quota: &accountserver.Quota{Value: &ten, Overage: &twenty, Version: vms.Quota.Version},
@@ -155,16 +155,12 @@ func TestReports(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateReport(monthly): %v", err)
 	}
-	params := monthly.Parameters
-	params.HideZeroUsage = true
-	upd, err := e.client.UpdateReport(ctx, monthly.ID, accountserver.ReportUpdate{Version: monthly.Version, Parameters: &params})
-	if err != nil || !upd.Parameters.HideZeroUsage || upd.Version == monthly.Version {
+	params := &accountserver.ReportUpdateParameters{Level: "accounts", Kind: "usage_summary", HideZeroUsage: true}
+	upd, err := e.client.UpdateReport(ctx, monthly.ID, accountserver.ReportUpdate{Parameters: params, Schedule: &accountserver.ReportUpdateSchedule{Enabled: true}})
+	if err != nil || !upd.Parameters.HideZeroUsage || upd.Version == monthly.Version || !slices.Equal(upd.Parameters.Formats, []string{"csv"}) {
 		t.Fatalf("UpdateReport = %+v, %v", upd, err)
 	}
-	if _, err := e.client.UpdateReport(ctx, monthly.ID, accountserver.ReportUpdate{Version: monthly.Version, Parameters: &params}); !accountserver.IsStaleVersion(err) {
-		t.Errorf("stale report update: IsStaleVersion(%v) = false", err)
-	}
-	if _, err := e.client.UpdateReport(ctx, rep.ID, accountserver.ReportUpdate{Version: rep.Version, Parameters: &params}); !accountserver.IsInvalid(err) {
+	if _, err := e.client.UpdateReport(ctx, rep.ID, accountserver.ReportUpdate{Parameters: params}); !accountserver.IsInvalid(err) {
 		t.Errorf("updating a once report: IsInvalid(%v) = false", err)
 	}
 	if err := e.client.DeleteReport(ctx, rep.ID, rep.Version); err != nil {
@@ -233,17 +229,20 @@ func TestBrand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EnableBrand: %v", err)
 	}
-	b2, err := e.client.UpdateBrand(ctx, partner.ID, b.Version, accountserver.Brand{CompanyName: "Reseller Inc", Color: "FFFFFF",
+	if b.ID != partner.ID || !b.BrandEnabled || b.Version == partner.Version {
+		t.Errorf("EnableBrand answered %+v; want the tenant, branded, at a new version", b)
+	}
+	t2, err := e.client.UpdateBrand(ctx, partner.ID, b.Version, accountserver.Brand{CompanyName: "Reseller Inc", Color: "FFFFFF",
 		SMTPPassword: accountserver.Secret(password)})
 	if err != nil {
 		t.Fatalf("UpdateBrand: %v", err)
 	}
+	if t2.ID != partner.ID || t2.Version == b.Version {
+		t.Errorf("UpdateBrand answered %+v; want the tenant at a new version", t2)
+	}
 	got, err := e.client.GetBrand(ctx, partner.ID, false)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if diff := cmp.Diff(b2, got); diff != "" {
-		t.Errorf("GetBrand (-want +got):\n%s", diff)
 	}
 	if got.CompanyName != "Reseller Inc" || got.Color != "FFFFFF" {
 		t.Errorf("brand = %+v", got)
@@ -251,7 +250,7 @@ func TestBrand(t *testing.T) {
 	if l := leaks(e.logs.String(), nil); len(l) > 0 {
 		t.Errorf("the SMTP password leaked into the log")
 	}
-	if err := e.client.DisableBrand(ctx, partner.ID, got.Version); err != nil {
+	if err := e.client.DisableBrand(ctx, partner.ID, t2.Version); err != nil {
 		t.Fatalf("DisableBrand: %v", err)
 	}
 }
@@ -265,8 +264,12 @@ func TestUploadBrandLogo(t *testing.T) {
 		t.Fatalf("EnableBrand: %v", err)
 	}
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-a-tiny-logo")
-	if err := e.client.UploadBrandLogo(ctx, partner.ID, b.Version, png); err != nil {
+	after, err := e.client.UploadBrandLogo(ctx, partner.ID, b.Version, png)
+	if err != nil {
 		t.Fatalf("UploadBrandLogo: %v", err)
+	}
+	if after.ID != partner.ID || after.Version == b.Version {
+		t.Errorf("UploadBrandLogo answered %+v; want the tenant at a new version", after)
 	}
 	got, ok := e.srv.Brand(partner.ID)
 	if !ok {
@@ -287,10 +290,10 @@ func TestUploadBrandLogo(t *testing.T) {
 		t.Errorf("logo uploads sent = %d, want 1", len(sent))
 	}
 
-	if err := e.client.UploadBrandLogo(ctx, partner.ID, b.Version, png); !accountserver.IsStaleVersion(err) {
+	if _, err := e.client.UploadBrandLogo(ctx, partner.ID, b.Version, png); !accountserver.IsStaleVersion(err) {
 		t.Errorf("upload with a stale version: IsStaleVersion(%v) = false", err)
 	}
-	if err := e.client.UploadBrandLogo(ctx, partner.ID, got.Version, []byte("GIF89a")); !accountserver.IsInvalid(err) {
+	if _, err := e.client.UploadBrandLogo(ctx, partner.ID, got.Version, []byte("GIF89a")); !accountserver.IsInvalid(err) {
 		t.Errorf("upload of a GIF: IsInvalid(%v) = false", err)
 	}
 	if got, _ := e.srv.Brand(partner.ID); !bytes.Equal(got.Logo, png) {

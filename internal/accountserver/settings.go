@@ -133,19 +133,20 @@ func (c *Client) GetBrand(ctx context.Context, tenantID string, effective bool) 
 	return c.decodeBrand(op, raw)
 }
 
-// EnableBrand turns custom branding on (partners and folders only); version is the tenant's.
-func (c *Client) EnableBrand(ctx context.Context, tenantID string, version int64) (*Brand, error) {
-	op := "enable brand of tenant " + tenantID
-	var raw json.RawMessage
+// EnableBrand turns custom branding on (partners and folders only); version is the tenant's. The
+// server answers with the tenant, whose version has moved.
+func (c *Client) EnableBrand(ctx context.Context, tenantID string, version int64) (*Tenant, error) {
+	var t Tenant
 	if err := c.do(ctx, &request{method: http.MethodPost, route: "/tenants/{id}/brand", args: []string{tenantID},
-		query: versionQuery(version), out: &raw, op: op}); err != nil {
+		query: versionQuery(version), out: &t, op: "enable brand of tenant " + tenantID}); err != nil {
 		return nil, err
 	}
-	return c.decodeBrand(op, raw)
+	return &t, nil
 }
 
-// UpdateBrand sets branding options; version is the one GetBrand returned (the tenant's).
-func (c *Client) UpdateBrand(ctx context.Context, tenantID string, version int64, in Brand) (*Brand, error) {
+// UpdateBrand sets branding options; version is the tenant's. The server answers with the tenant,
+// whose version has moved; the brand itself is read with GetBrand.
+func (c *Client) UpdateBrand(ctx context.Context, tenantID string, version int64, in Brand) (*Tenant, error) {
 	op := "update brand of tenant " + tenantID
 	raw, err := json.Marshal(in)
 	if err != nil {
@@ -161,12 +162,12 @@ func (c *Client) UpdateBrand(ctx context.Context, tenantID string, version int64
 		body["smtp_password"] = string(in.SMTPPassword)
 		secrets = append(secrets, string(in.SMTPPassword))
 	}
-	var answer json.RawMessage
+	var t Tenant
 	if err := c.do(ctx, &request{method: http.MethodPut, route: "/tenants/{id}/brand", args: []string{tenantID},
-		query: versionQuery(version), body: body, secrets: secrets, out: &answer, op: op}); err != nil {
+		query: versionQuery(version), body: body, secrets: secrets, out: &t, op: op}); err != nil {
 		return nil, err
 	}
-	return c.decodeBrand(op, answer)
+	return &t, nil
 }
 
 // DisableBrand turns custom branding off.
@@ -176,10 +177,14 @@ func (c *Client) DisableBrand(ctx context.Context, tenantID string, version int6
 }
 
 // UploadBrandLogo replaces the brand's logo with png (a PNG image); version is the tenant's. The
-// tenant's version moves: read it again before the next versioned write.
-func (c *Client) UploadBrandLogo(ctx context.Context, tenantID string, version int64, png []byte) error {
-	return c.do(ctx, &request{method: http.MethodPost, route: "/tenants/{id}/brand/logo", args: []string{tenantID},
-		query: versionQuery(version), body: png, contentType: "image/png", op: "upload brand logo of tenant " + tenantID})
+// server answers with the tenant, whose version has moved.
+func (c *Client) UploadBrandLogo(ctx context.Context, tenantID string, version int64, png []byte) (*Tenant, error) {
+	var t Tenant
+	if err := c.do(ctx, &request{method: http.MethodPost, route: "/tenants/{id}/brand/logo", args: []string{tenantID},
+		query: versionQuery(version), body: png, contentType: "image/png", out: &t, op: "upload brand logo of tenant " + tenantID}); err != nil {
+		return nil, err
+	}
+	return &t, nil
 }
 
 func (c *Client) decodeBrand(op string, raw json.RawMessage) (*Brand, error) {

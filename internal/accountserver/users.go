@@ -21,21 +21,34 @@ const (
 	RoleSyncShareUser   = "sync_share_user"
 )
 
-// AccessPolicy is one role of a user in a tenant.
+// AccessPolicy is one role of a user in a tenant. PUT /users/{id}/access_policies takes the whole
+// list in the shape GET returns it, every item complete: the official schema requires id, version,
+// created_at, updated_at, deleted_at, trustee_id, trustee_type, issuer_id, tenant_id and role_id on
+// each. NewAccessPolicy makes a complete item for a role that does not exist yet.
 type AccessPolicy struct {
-	ID                string `json:"id,omitempty"`
-	Version           int64  `json:"version,omitempty"`
+	ID                string `json:"id"`
+	Version           int64  `json:"version"`
 	TrusteeType       string `json:"trustee_type"`
 	TrusteeID         string `json:"trustee_id"`
 	TenantID          string `json:"tenant_id"`
-	IssuerID          string `json:"issuer_id,omitempty"`
+	IssuerID          string `json:"issuer_id"`
 	RoleID            string `json:"role_id"`
 	ResourceNamespace string `json:"resource_namespace,omitempty"`
 	ResourcePath      string `json:"resource_path,omitempty"`
 	ResourceServerID  string `json:"resource_server_id,omitempty"`
-	CreatedAt         *Time  `json:"created_at,omitempty"`
-	UpdatedAt         *Time  `json:"updated_at,omitempty"`
-	DeletedAt         *Time  `json:"deleted_at,omitempty"`
+	CreatedAt         Time   `json:"created_at"`
+	UpdatedAt         Time   `json:"updated_at"`
+	DeletedAt         *Time  `json:"deleted_at"`
+}
+
+// NilUUID is the all-zero UUID the server takes for "not assigned yet" in a new access policy's
+// id and issuer_id.
+const NilUUID = "00000000-0000-0000-0000-000000000000"
+
+// NewAccessPolicy is a policy giving a user role in tenantID, as a new list item: id and issuer_id
+// are NilUUID and version 0; the server assigns them. Its timestamps are set when it is sent.
+func NewAccessPolicy(userID, tenantID, role string) AccessPolicy {
+	return AccessPolicy{ID: NilUUID, IssuerID: NilUUID, TrusteeType: "user", TrusteeID: userID, TenantID: tenantID, RoleID: role}
 }
 
 // User is the server's user.
@@ -224,14 +237,36 @@ func (c *Client) GetAccessPolicies(ctx context.Context, userID string) ([]Access
 	return out.Items, err
 }
 
-// PutAccessPolicies replaces a user's roles.
+// accessPolicyList is the body of PUT /users/{id}/access_policies: the list shape with its
+// timestamp, as GET returns it.
+type accessPolicyList struct {
+	Timestamp Time           `json:"timestamp"`
+	Items     []AccessPolicy `json:"items"`
+}
+
+// PutAccessPolicies replaces a user's roles with policies, each complete (use NewAccessPolicy for
+// a new role). Items without timestamps get the time of the request.
 func (c *Client) PutAccessPolicies(ctx context.Context, userID string, policies []AccessPolicy) ([]AccessPolicy, error) {
-	if policies == nil {
-		policies = []AccessPolicy{}
+	now := NewTime(c.clock.Now().UTC().Truncate(time.Second))
+	body := accessPolicyList{Timestamp: now, Items: make([]AccessPolicy, 0, len(policies))}
+	for _, p := range policies {
+		if p.ID == "" {
+			p.ID = NilUUID
+		}
+		if p.IssuerID == "" {
+			p.IssuerID = NilUUID
+		}
+		if p.CreatedAt.IsZero() {
+			p.CreatedAt = now
+		}
+		if p.UpdatedAt.IsZero() {
+			p.UpdatedAt = now
+		}
+		body.Items = append(body.Items, p)
 	}
 	var out items[AccessPolicy]
 	err := c.do(ctx, &request{method: http.MethodPut, route: "/users/{id}/access_policies", args: []string{userID},
-		body: items[AccessPolicy]{Items: policies}, out: &out, op: "put access policies of user " + userID})
+		body: body, out: &out, op: "put access policies of user " + userID})
 	return out.Items, err
 }
 

@@ -17,8 +17,6 @@ limitations under the License.
 package offeringitemquota
 
 import (
-	"math"
-
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -83,18 +81,18 @@ func differs(d desired, it accountserver.OfferingItem) bool {
 	if !d.enabled {
 		return false
 	}
-	var value, overage *float64
+	var value, overage *int64
 	if it.Quota != nil {
 		value, overage = it.Quota.Value, it.Quota.Overage
 	}
 	return !sameLimit(d.value, value) || !sameLimit(d.overage, overage)
 }
 
-func sameLimit(want *int64, got *float64) bool {
+func sameLimit(want, got *int64) bool {
 	if want == nil || got == nil {
 		return want == nil && got == nil
 	}
-	return float64(*want) == *got
+	return *want == *got
 }
 
 // change is the PUT entry that makes it as d wants it, carrying the quota
@@ -102,25 +100,11 @@ func sameLimit(want *int64, got *float64) bool {
 func change(d desired, it accountserver.OfferingItem) accountserver.OfferingItemChange {
 	c := accountserver.OfferingItemChange{ApplicationID: d.app, Name: d.name, Status: status(d.enabled), InfraID: it.InfraID}
 	if d.enabled {
-		q := &accountserver.Quota{Value: toFloat(d.value), Overage: toFloat(d.overage)}
+		q := &accountserver.Quota{Value: d.value, Overage: d.overage}
 		if it.Quota != nil {
 			q.Version = it.Quota.Version
 		}
 		c.Quota = q
 	}
 	return c
-}
-
-func toFloat(v *int64) *float64 {
-	if v == nil {
-		return nil
-	}
-	return ptr.To(float64(*v))
-}
-
-func toInt(v *float64) *int64 {
-	if v == nil {
-		return nil
-	}
-	return ptr.To(int64(math.Round(*v)))
 }

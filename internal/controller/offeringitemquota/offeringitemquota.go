@@ -389,7 +389,7 @@ func (e *External) SetStatus(req *request, r *remote) {
 		}
 		s := v1.OfferingItemStatus{Application: it.ApplicationID, Name: it.Name, Enabled: it.Status == accountserver.ItemStatusOn, InfraID: ptr.Deref(it.InfraID, "")}
 		if it.Quota != nil {
-			s.Value, s.Overage, s.QuotaVersion = toInt(it.Quota.Value), toInt(it.Quota.Overage), it.Quota.Version
+			s.Value, s.Overage, s.QuotaVersion = it.Quota.Value, it.Quota.Overage, it.Quota.Version
 		}
 		s.Usage = prev[key{app: s.Application, name: s.Name, infra: s.InfraID}]
 		if !r.usageRead.IsZero() {
@@ -406,12 +406,12 @@ func (e *External) SetStatus(req *request, r *remote) {
 func usageOf(usages []accountserver.Usage, it accountserver.OfferingItem) *int64 {
 	for _, u := range usages {
 		if u.ApplicationID == it.ApplicationID && u.Name == it.Name && ptr.Deref(u.InfraID, "") == ptr.Deref(it.InfraID, "") {
-			return toInt(&u.Value)
+			return ptr.To(u.Value)
 		}
 	}
 	for _, u := range usages {
 		if u.UsageName != "" && u.UsageName == it.UsageName && ptr.Deref(u.InfraID, "") == ptr.Deref(it.InfraID, "") {
-			return toInt(&u.Value)
+			return ptr.To(u.Value)
 		}
 	}
 	return nil

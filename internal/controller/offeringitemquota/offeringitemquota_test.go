@@ -217,8 +217,8 @@ var _ = Describe("OfferingItemQuota drift", func() {
 		ws := remoteItem(id, "workstations", "")
 		sv := remoteItem(id, "servers", "")
 		_, err := suite.Admin.PutOfferingItems(ctx, id, []accountserver.OfferingItemChange{
-			{ApplicationID: emulator.CyberProtectionAppID, Name: "workstations", Status: 1, Quota: &accountserver.Quota{Value: ptr.To(99.0), Version: ws.Quota.Version}},
-			{ApplicationID: emulator.CyberProtectionAppID, Name: "servers", Status: 1, Quota: &accountserver.Quota{Value: ptr.To(77.0), Version: sv.Quota.Version}},
+			{ApplicationID: emulator.CyberProtectionAppID, Name: "workstations", Status: 1, Quota: &accountserver.Quota{Value: ptr.To[int64](99), Version: ws.Quota.Version}},
+			{ApplicationID: emulator.CyberProtectionAppID, Name: "servers", Status: 1, Quota: &accountserver.Quota{Value: ptr.To[int64](77), Version: sv.Quota.Version}},
 		}, false)
 		Expect(err).NotTo(HaveOccurred())
 

@@ -357,47 +357,50 @@ func (e *External) updateBranding(ctx context.Context, req *request, r *remote, 
 	}
 	changed := false
 	brand := r.brand
-	// after returns the tenant version a brand answer carries.
-	after := func(b *accountserver.Brand) (int64, error) {
-		changed = true
-		if b.Version != 0 {
-			return b.Version, nil
-		}
-		got, err := c.GetTenant(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		return got.Version, nil
-	}
 	var err error
 	if !r.tenant.BrandEnabled {
-		if brand, err = c.EnableBrand(ctx, id, version); err != nil {
+		on, err := c.EnableBrand(ctx, id, version)
+		if err != nil {
 			return changed, err
 		}
-		if version, err = after(brand); err != nil {
+		changed, version = true, on.Version
+		// The answer is the tenant: the new brand's options are read.
+		if brand, err = c.GetBrand(ctx, id, false); err != nil {
 			return changed, err
 		}
 	}
 	if u, differs := brandUpdate(t.Spec.Branding, brand); differs {
-		if brand, err = c.UpdateBrand(ctx, id, version, u); err != nil {
+		updated, err := c.UpdateBrand(ctx, id, version, u)
+		if err != nil {
 			return changed, err
 		}
-		if version, err = after(brand); err != nil {
-			return changed, err
-		}
+		changed, version = true, updated.Version
+		// The options sent are now the brand's; the logo is untouched by
+		// an update, so what was known of it still holds.
+		brand = mergeBrand(brand, u)
 	}
 	if l := svc.logo; logoNeeded(t, l, brand) {
 		if l.data == nil {
-			if err := e.readLogo(ctx, t, l); err != nil {
+			if err = e.readLogo(ctx, t, l); err != nil {
 				return changed, err
 			}
 		}
-		if err := c.UploadBrandLogo(ctx, id, version, l.data); err != nil {
+		if _, err = c.UploadBrandLogo(ctx, id, version, l.data); err != nil {
 			return changed, err
 		}
 		svc.logoUploaded, changed = true, true
 	}
 	return changed, nil
+}
+
+// mergeBrand is the brand after an update that sent u: u's options over
+// what was read, and the logo as it was.
+func mergeBrand(read *accountserver.Brand, u accountserver.Brand) *accountserver.Brand {
+	out := u
+	if read != nil {
+		out.Logotype = read.Logotype
+	}
+	return &out
 }
 
 // setServicesStatus mirrors the bindings and branding, and records the

@@ -118,7 +118,7 @@ func desiredPolicies(u *v1.User, userID, tenantID string, current []accountserve
 	}
 	for _, role := range u.Spec.Roles {
 		if !have[role] {
-			want = append(want, accountserver.AccessPolicy{TrusteeType: "user", TrusteeID: userID, TenantID: tenantID, RoleID: role})
+			want = append(want, accountserver.NewAccessPolicy(userID, tenantID, role))
 			changed = true
 		}
 	}

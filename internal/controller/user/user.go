@@ -296,9 +296,20 @@ func ownRoles(u *v1.User, before []accountserver.AccessPolicy) []string {
 	return own
 }
 
-// Delete deletes the user with the version it was read at.
+// Delete disables the user, then deletes it with the version the disable
+// left, as the vendor's guide does: a user that cannot be deleted (the
+// server refuses, the operator stops) is at least no longer able to log in.
 func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
-	return req.Conn.Client.DeleteUser(ctx, r.user.ID, r.user.Version)
+	c := req.Conn.Client
+	version := r.user.Version
+	if r.user.Enabled {
+		off, err := c.UpdateUser(ctx, r.user.ID, accountserver.UserUpdate{Version: version, Enabled: ptr.To(false)})
+		if err != nil {
+			return err
+		}
+		version = off.Version
+	}
+	return c.DeleteUser(ctx, r.user.ID, version)
 }
 
 // Dependants: nothing in the group refers to a user yet.
