@@ -29,6 +29,12 @@ const (
 	// earlier create may have gone through: the object is looked up by its
 	// natural key and adopted instead of created twice.
 	AnnotationCreatePending = "accounts.tenant-operator.io/create-pending"
+	// AnnotationReplacing holds the ID of a remote object being replaced by
+	// a new one (a change the server cannot make in place). It is written
+	// before the new object is created and removed once the old one is
+	// deleted, so an interrupted replacement finishes instead of leaking
+	// the old object or making a third.
+	AnnotationReplacing = "accounts.tenant-operator.io/replacing"
 	// Finalizer keeps an object until its remote object is deleted (or
 	// orphaned).
 	Finalizer = "accounts.tenant-operator.io/finalizer"

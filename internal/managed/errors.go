@@ -47,6 +47,9 @@ const (
 type WaitingError struct {
 	Reason  string
 	Message string
+	// RetryAfter, when set, is when to look again: for waits no watch ends
+	// (the server's nightly window, say). Unset waits for a watch event.
+	RetryAfter time.Duration
 }
 
 func (e *WaitingError) Error() string { return e.Message }
@@ -63,6 +66,11 @@ func (e *StalledError) Error() string { return e.Message }
 // Waiting returns a WaitingError.
 func Waiting(reason, format string, a ...any) error {
 	return &WaitingError{Reason: reason, Message: fmt.Sprintf(format, a...)}
+}
+
+// WaitingFor returns a WaitingError that looks again after d.
+func WaitingFor(reason string, d time.Duration, format string, a ...any) error {
+	return &WaitingError{Reason: reason, Message: fmt.Sprintf(format, a...), RetryAfter: d}
 }
 
 // Stalled returns a StalledError.

@@ -42,6 +42,17 @@ type Publisher[O Object, R Remote] interface {
 	Publish(ctx context.Context, req *Request[O], remote R) error
 }
 
+// Replacer is implemented by kinds whose remote object cannot take some
+// changes in place (a report's formats, say). MustReplace names the spec
+// fields that differ in that way; when it names any, the loop replaces the
+// remote object crash-safely: it records the old ID on the object, creates
+// the new one under the create marker (recovering an interrupted attempt by
+// natural key, never twinning), records the new ID, then deletes the old
+// object. Diff and Update then only see what can change in place.
+type Replacer[O Object, R Remote] interface {
+	MustReplace(req *Request[O], remote R) []string
+}
+
 // Poller is implemented by kinds whose remote object keeps changing on its
 // own for a while after a write (a report being generated): while PollAfter
 // returns a positive duration shorter than the resync interval, the loop

@@ -175,6 +175,9 @@ func (r *Reconciler[O, R]) record(ctx context.Context, obj O, res reconcile.Resu
 	}
 	if w, ok := asWaiting(err); ok {
 		setProgressing(st, gen, w.Reason, w.Message)
+		if w.RetryAfter > 0 {
+			return reconcile.Result{RequeueAfter: jitter(w.RetryAfter)}, nil
+		}
 		return reconcile.Result{}, nil
 	}
 	if s, ok := asStalled(err); ok {
@@ -230,6 +233,9 @@ func (r *Reconciler[O, R]) reconcile(ctx context.Context, obj O) (reconcile.Resu
 		return reconcile.Result{}, err
 	}
 	if !observeOnly {
+		if remote, err = r.replaceIfNeeded(ctx, req, remote); err != nil {
+			return reconcile.Result{}, err
+		}
 		if remote, err = r.update(ctx, req, remote); err != nil {
 			return reconcile.Result{}, err
 		}
@@ -373,7 +379,10 @@ func (r *Reconciler[O, R]) create(ctx context.Context, req *Request[O]) (R, erro
 			_ = r.clearPending(ctx, obj)
 			return zero, Stalled(ReasonAlreadyExists, "%s; set importID to adopt the existing object", serverMessage(err))
 		}
-		if _, stalled := asStalled(err); stalled || accountserver.IsInvalid(err) || accountserver.IsForbidden(err) {
+		_, stalled := asStalled(err)
+		_, waiting := asWaiting(err)
+		if stalled || waiting || accountserver.IsInvalid(err) || accountserver.IsForbidden(err) {
+			// A refusal: nothing was made.
 			_ = r.clearPending(ctx, obj)
 		}
 		// Otherwise the request may have reached the server: keep the
@@ -468,22 +477,131 @@ func (r *Reconciler[O, R]) delete(ctx context.Context, req *Request[O]) error {
 			}
 		}
 	}
+	if old := obj.GetAnnotations()[v1.AnnotationReplacing]; old != "" && old != id {
+		if err := r.deleteRemote(ctx, req, old); err != nil {
+			return err
+		}
+	}
 	if id != "" {
 		setProgressing(st, obj.GetGeneration(), ReasonDeleting, "deleting "+r.Kind+" "+id)
-		remote, err := r.External.Observe(ctx, req, id)
-		switch {
-		case accountserver.IsNotFound(err):
-		case err != nil:
+		if err := r.deleteRemote(ctx, req, id); err != nil {
 			return err
-		default:
-			if err := r.External.Delete(ctx, req, remote); err != nil && !accountserver.IsNotFound(err) {
-				return err
-			}
-			logf.FromContext(ctx).Info("deleted", "id", id)
-			r.event(obj, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s %s", r.Kind, id)
 		}
 	}
 	return r.patchMeta(ctx, obj, func() { controllerutil.RemoveFinalizer(obj, v1.Finalizer) })
+}
+
+// replaceIfNeeded finishes an interrupted replacement, or starts one when
+// the kind says the remote object cannot take the spec's changes in place.
+func (r *Reconciler[O, R]) replaceIfNeeded(ctx context.Context, req *Request[O], remote R) (R, error) {
+	obj := req.Object
+	id := remote.RemoteID()
+	if old := obj.GetAnnotations()[v1.AnnotationReplacing]; old != "" && old != id {
+		// The new object is recorded; only the old one is left to delete.
+		return remote, r.retire(ctx, req, old)
+	}
+	rep, ok := r.External.(Replacer[O, R])
+	if !ok {
+		return remote, nil
+	}
+	fields := rep.MustReplace(req, remote)
+	if len(fields) == 0 && obj.GetAnnotations()[v1.AnnotationReplacing] != id {
+		return remote, nil
+	}
+	return r.replace(ctx, req, remote, fields)
+}
+
+// replace makes a new remote object for one the server cannot change in
+// place, records it, and deletes the old one. Each step is recorded on the
+// object first, so a crash at any point is finished by the next reconcile.
+func (r *Reconciler[O, R]) replace(ctx context.Context, req *Request[O], old R, fields []string) (R, error) {
+	var zero R
+	obj := req.Object
+	oldID := old.RemoteID()
+	if obj.GetAnnotations()[v1.AnnotationReplacing] != oldID {
+		// Optimistic lock: a cache that lags behind an earlier replacement
+		// is refused by the API server instead of starting a second one.
+		base := obj.DeepCopyObject().(O)
+		a := obj.GetAnnotations()
+		if a == nil {
+			a = map[string]string{}
+		}
+		a[v1.AnnotationReplacing] = oldID
+		obj.SetAnnotations(a)
+		if err := r.Client.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			if apierrors.IsConflict(err) {
+				return zero, errStale
+			}
+			return zero, err
+		}
+	}
+	var fresh R
+	found := false
+	if _, pending := obj.GetAnnotations()[v1.AnnotationCreatePending]; pending {
+		// An earlier attempt may have made the new object already.
+		got, ok, err := r.External.Find(ctx, req)
+		if err != nil {
+			return zero, err
+		}
+		if ok && got.RemoteID() != oldID {
+			if err := r.External.CanAdopt(ctx, req, got); err != nil {
+				return zero, err
+			}
+			if err := r.persistID(ctx, obj, got); err != nil {
+				return zero, err
+			}
+			logf.FromContext(ctx).Info("adopted after an interrupted replacement", "id", got.RemoteID(), "previous", oldID)
+			fresh, found = got, true
+		}
+	}
+	if !found {
+		created, err := r.create(ctx, req)
+		if err != nil {
+			return zero, err
+		}
+		fresh = created
+	}
+	logf.FromContext(ctx).Info("replaced", "id", fresh.RemoteID(), "previous", oldID, "fields", strings.Join(fields, ","))
+	r.event(obj, corev1.EventTypeNormal, "Replaced", "Replace", "Replaced %s %s with %s: %s cannot change in place", r.Kind, oldID, fresh.RemoteID(), describeFields(fields))
+	return fresh, r.retire(ctx, req, oldID)
+}
+
+func describeFields(fields []string) string {
+	if len(fields) == 0 {
+		return "the spec"
+	}
+	return strings.Join(fields, ", ")
+}
+
+// retire deletes the replaced remote object and then forgets it.
+func (r *Reconciler[O, R]) retire(ctx context.Context, req *Request[O], oldID string) error {
+	if err := r.deleteRemote(ctx, req, oldID); err != nil {
+		return err
+	}
+	obj := req.Object
+	return r.patchMeta(ctx, obj, func() {
+		a := obj.GetAnnotations()
+		delete(a, v1.AnnotationReplacing)
+		obj.SetAnnotations(a)
+	})
+}
+
+// deleteRemote deletes the remote object with that ID; one already gone is
+// fine.
+func (r *Reconciler[O, R]) deleteRemote(ctx context.Context, req *Request[O], id string) error {
+	remote, err := r.External.Observe(ctx, req, id)
+	if accountserver.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.External.Delete(ctx, req, remote); err != nil && !accountserver.IsNotFound(err) {
+		return err
+	}
+	logf.FromContext(ctx).Info("deleted", "id", id)
+	r.event(req.Object, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s %s", r.Kind, id)
+	return nil
 }
 
 func (r *Reconciler[O, R]) orphan(ctx context.Context, obj O) error {

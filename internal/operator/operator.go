@@ -58,6 +58,9 @@ type Options struct {
 	// and the write of its status.id (crash-safety tests stop the manager
 	// there).
 	AfterTenantCreate func(*accountsv1alpha1.Tenant)
+	// ReportNotReadyRetry is how soon a UsageReport the server refused
+	// during its nightly window is created again; zero means 5m.
+	ReportNotReadyRetry time.Duration
 }
 
 // NewScheme returns the scheme with the built-in types and this group's.
@@ -90,7 +93,7 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := offeringitemquota.Setup(mgr, registry); err != nil {
 		return fmt.Errorf("offeringitemquota controller: %w", err)
 	}
-	if err := usagereport.Setup(mgr, registry); err != nil {
+	if err := usagereport.Setup(mgr, registry, opts.ReportNotReadyRetry); err != nil {
 		return fmt.Errorf("usagereport controller: %w", err)
 	}
 	if err := apiclient.Setup(mgr, registry); err != nil {

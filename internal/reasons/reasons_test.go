@@ -38,7 +38,7 @@ const (
 var skipped = map[string]bool{"emulator": true}
 
 // reasonCalls are functions whose first argument is a condition reason.
-var reasonCalls = map[string]bool{"Stalled": true, "Waiting": true, "errorf": true}
+var reasonCalls = map[string]bool{"Stalled": true, "Waiting": true, "WaitingFor": true, "errorf": true}
 
 // collect parses every non-test Go file under internal/ and returns each
 // condition reason with where it was found: string constants whose name

@@ -227,6 +227,9 @@ func StartSuite() (*Suite, *gbytes.Buffer) {
 	s, err := NewSuite(ctx)
 	ExpectWithOffset(1, err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
 	ginkgo.DeferCleanup(s.Stop)
+	ginkgo.DeferCleanup(func() {
+		ExpectWithOffset(1, s.WireViolations()).To(BeEmpty(), "the emulator answered outside the official wire schema")
+	})
 	s.StartManager(operator.Options{})
 	// Runs before Stop: the API server stops only once nobody watches.
 	ginkgo.DeferCleanup(s.StopManager)

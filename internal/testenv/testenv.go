@@ -58,9 +58,10 @@ type Env struct {
 	control *envtest.Environment
 	http    *httptest.Server
 	// apiWrites counts the managers' writes to the API server.
-	apiWrites atomic.Int64
-	mu        sync.Mutex
-	lastWrite string
+	apiWrites      atomic.Int64
+	mu             sync.Mutex
+	lastWrite      string
+	wireViolations []string
 }
 
 // Start starts the control plane, installs the CRDs and starts an emulator.
@@ -83,10 +84,32 @@ func Start(emu emulator.Options) (*Env, error) {
 	if err := e.K8s.Create(context.Background(), ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
+	if emu.CheckResponse == nil {
+		// Every answer the controller suites provoke must be one the real
+		// server could give: StartSuite fails the suite otherwise.
+		emu.CheckResponse = e.recordWireViolation
+	}
 	e.Emulator = emulator.New(emu)
 	e.http = httptest.NewServer(e.Emulator)
 	e.URL = e.http.URL
 	return e, nil
+}
+
+func (e *Env) recordWireViolation(r emulator.ResponseReport) {
+	if r.Violation == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.wireViolations = append(e.wireViolations, r.Violation.Error())
+}
+
+// WireViolations lists the emulator's answers that did not match the
+// official wire schema (none, unless the emulator is wrong).
+func (e *Env) WireViolations() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.wireViolations...)
 }
 
 // Stop stops the emulator and the control plane.

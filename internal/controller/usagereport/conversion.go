@@ -80,17 +80,23 @@ func toParameters(r *v1.UsageReport, tenantID string) accountserver.ReportParame
 
 // toSpec is the report the spec describes, for a create.
 func toSpec(r *v1.UsageReport, tenantID string, recipients []string) accountserver.ReportSpec {
+	rs := slices.Clone(recipients)
+	if rs == nil {
+		rs = []string{}
+	}
 	return accountserver.ReportSpec{
-		Recipients:   slices.Clone(recipients),
+		Recipients:   rs,
 		ResultAction: resultAction(r),
 		Parameters:   toParameters(r, tenantID),
 		Schedule:     accountserver.ReportSchedule{Type: string(r.Spec.Schedule.Type), Enabled: ptr.To(wantEnabled(r))},
 	}
 }
 
-// reportDiff names the fields of a report that differ from the spec. Only
-// monthly reports can be changed on the server; a once report is compared
-// when it is adopted.
+// reportDiff names the fields of a report that differ from the spec and
+// that PUT /reports/{id} can change: recipients, level, kind, the two
+// display switches and whether the schedule is enabled. Only monthly
+// reports can be changed on the server; a once report is compared when it
+// is adopted (with replaceDiff too).
 func reportDiff(r *v1.UsageReport, tenantID string, recipients []string, got *accountserver.Report) []string {
 	want := toParameters(r, tenantID)
 	have := got.Parameters
@@ -100,33 +106,51 @@ func reportDiff(r *v1.UsageReport, tenantID string, recipients []string, got *ac
 			fields = append(fields, name)
 		}
 	}
-	add(want.TenantID != have.TenantID, "tenant")
 	add(want.Kind != have.Kind, "kind")
 	add(want.Level != have.Level, "level")
-	add(!sameSet(want.Formats, have.Formats), "formats")
 	add(want.ShowSKUs != have.ShowSKUs, "showSKUs")
 	add(want.HideZeroUsage != have.HideZeroUsage, "hideZeroUsage")
-	add(want.Period != nil && (have.Period == nil || *want.Period != *have.Period), "period")
-	add(string(r.Spec.Schedule.Type) != got.Schedule.Type, "schedule.type")
 	add(wantEnabled(r) != ptr.Deref(got.Schedule.Enabled, true), "schedule.enabled")
-	add(resultAction(r) != got.ResultAction, "resultAction")
 	add(!sameSet(recipients, got.Recipients), "recipients")
 	return fields
 }
 
-// toUpdate is the PUT that makes a monthly report match the spec.
-func toUpdate(r *v1.UsageReport, tenantID string, recipients []string, got *accountserver.Report) accountserver.ReportUpdate {
-	params := toParameters(r, tenantID)
+// replaceDiff names the fields of a report that differ from the spec and
+// that the server cannot change in place: a new report is needed.
+func replaceDiff(r *v1.UsageReport, tenantID string, got *accountserver.Report) []string {
+	want := toParameters(r, tenantID)
+	have := got.Parameters
+	var fields []string
+	add := func(differs bool, name string) {
+		if differs {
+			fields = append(fields, name)
+		}
+	}
+	add(want.TenantID != have.TenantID, "tenant")
+	add(!sameSet(want.Formats, have.Formats), "formats")
+	add(want.Period != nil && (have.Period == nil || *want.Period != *have.Period), "period")
+	add(string(r.Spec.Schedule.Type) != got.Schedule.Type, "schedule.type")
+	add(resultAction(r) != got.ResultAction, "resultAction")
+	return fields
+}
+
+// toUpdate is the PUT that makes a monthly report match the spec: only
+// what the official schema lets a report change in place, and no version
+// (PUT /reports/{id} takes none).
+func toUpdate(r *v1.UsageReport, recipients []string) accountserver.ReportUpdate {
 	rs := slices.Clone(recipients)
 	if rs == nil {
 		rs = []string{}
 	}
 	return accountserver.ReportUpdate{
-		Version:      got.Version,
-		Recipients:   &rs,
-		ResultAction: resultAction(r),
-		Parameters:   &params,
-		Schedule:     &accountserver.ReportSchedule{Type: string(r.Spec.Schedule.Type), Enabled: ptr.To(wantEnabled(r))},
+		Recipients: rs,
+		Parameters: &accountserver.ReportUpdateParameters{
+			Level:         level(r),
+			Kind:          string(r.Spec.Kind),
+			HideZeroUsage: r.Spec.HideZeroUsage,
+			ShowSKUs:      r.Spec.ShowSKUs,
+		},
+		Schedule: &accountserver.ReportUpdateSchedule{Enabled: wantEnabled(r)},
 	}
 }
 

@@ -107,27 +107,60 @@ func TestReportDiff(t *testing.T) {
 		return rep
 	}
 	cases := map[string]struct {
-		reason     string
-		spec       *v1.UsageReport
-		recipients []string
-		got        *accountserver.Report
-		want       []string
+		reason      string
+		spec        *v1.UsageReport
+		recipients  []string
+		got         *accountserver.Report
+		wantInPlace []string
+		wantReplace []string
 	}{
-		"Same": {"order of formats and recipients does not matter", monthly(nil), []string{"u-1", "u-2"}, server(nil), nil},
-		"Disabled": {"enabled follows the spec", monthly(func(r *v1.UsageReport) { r.Spec.Schedule.Enabled = ptr.To(false) }),
-			[]string{"u-1", "u-2"}, server(nil), []string{"schedule.enabled"}},
-		"Parameters": {"each parameter is named", monthly(func(r *v1.UsageReport) {
+		"Same": {"order of formats and recipients does not matter", monthly(nil), []string{"u-1", "u-2"}, server(nil), nil, nil},
+		"Disabled": {"enabled follows the spec, in place", monthly(func(r *v1.UsageReport) { r.Spec.Schedule.Enabled = ptr.To(false) }),
+			[]string{"u-1", "u-2"}, server(nil), []string{"schedule.enabled"}, nil},
+		"Parameters": {"level and showSKUs change in place, formats need a new report", monthly(func(r *v1.UsageReport) {
 			r.Spec.Level, r.Spec.ShowSKUs, r.Spec.Formats = v1.ReportLevelItself, true, []v1.UsageReportFormat{v1.ReportFormatCSV}
-		}), []string{"u-1", "u-2"}, server(nil), []string{"level", "formats", "showSKUs"}},
-		"Recipients": {"a recipient less", monthly(nil), []string{"u-1"}, server(nil), []string{"recipients"}},
-		"Send": {"the result action", monthly(func(r *v1.UsageReport) { r.Spec.ResultAction = v1.ReportSend }),
-			[]string{"u-1", "u-2"}, server(nil), []string{"resultAction"}},
-		"Tenant": {"another tenant", monthly(nil), []string{"u-1", "u-2"},
-			server(func(r *accountserver.Report) { r.Parameters.TenantID = "t-2" }), []string{"tenant"}},
+		}), []string{"u-1", "u-2"}, server(nil), []string{"level", "showSKUs"}, []string{"formats"}},
+		"Recipients": {"a recipient less, in place", monthly(nil), []string{"u-1"}, server(nil), []string{"recipients"}, nil},
+		"Send": {"the result action needs a new report", monthly(func(r *v1.UsageReport) { r.Spec.ResultAction = v1.ReportSend }),
+			[]string{"u-1", "u-2"}, server(nil), nil, []string{"resultAction"}},
+		"Tenant": {"another tenant needs a new report", monthly(nil), []string{"u-1", "u-2"},
+			server(func(r *accountserver.Report) { r.Parameters.TenantID = "t-2" }), nil, []string{"tenant"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, reportDiff(tc.spec, tenant, tc.recipients, tc.got)); diff != "" {
+			if diff := cmp.Diff(tc.wantInPlace, reportDiff(tc.spec, tenant, tc.recipients, tc.got)); diff != "" {
+				t.Errorf("%s: in place -want +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.wantReplace, replaceDiff(tc.spec, tenant, tc.got)); diff != "" {
+				t.Errorf("%s: replace -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestToUpdate(t *testing.T) {
+	cases := map[string]struct {
+		reason     string
+		spec       *v1.UsageReport
+		recipients []string
+		want       accountserver.ReportUpdate
+	}{
+		"NoRecipients": {"recipients are sent as an empty list, never omitted", monthly(nil), nil, accountserver.ReportUpdate{
+			Recipients: []string{},
+			Parameters: &accountserver.ReportUpdateParameters{Level: "accounts", Kind: "usage_summary"},
+			Schedule:   &accountserver.ReportUpdateSchedule{Enabled: true},
+		}},
+		"Everything": {"only what PUT /reports/{id} accepts", monthly(func(r *v1.UsageReport) {
+			r.Spec.HideZeroUsage, r.Spec.ShowSKUs, r.Spec.Schedule.Enabled = true, true, ptr.To(false)
+		}), []string{"u-1"}, accountserver.ReportUpdate{
+			Recipients: []string{"u-1"},
+			Parameters: &accountserver.ReportUpdateParameters{Level: "accounts", Kind: "usage_summary", HideZeroUsage: true, ShowSKUs: true},
+			Schedule:   &accountserver.ReportUpdateSchedule{Enabled: false},
+		}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, toUpdate(tc.spec, tc.recipients)); diff != "" {
 				t.Errorf("%s: -want +got:\n%s", tc.reason, diff)
 			}
 		})
@@ -159,6 +192,8 @@ func TestMatches(t *testing.T) {
 		"OtherPeriod":   {"another period", once(nil), onServer(once(func(r *v1.UsageReport) { r.Spec.Period.End = "2026-01-30" }), "t"), false},
 		"OtherSchedule": {"a monthly report is not a once one", once(nil), onServer(monthly(nil), "t"), false},
 		"OtherFormats":  {"other formats", once(nil), onServer(once(func(r *v1.UsageReport) { r.Spec.Formats = r.Spec.Formats[:1] }), "t"), false},
+		"ServerPeriod": {"the server shows a period on a monthly report too; a spec without one still matches", monthly(nil),
+			onServer(monthly(func(r *v1.UsageReport) { r.Spec.Period = &v1.UsageReportPeriod{Start: "2026-11-01", End: "2026-11-30"} }), "t"), true},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

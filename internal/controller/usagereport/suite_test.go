@@ -123,3 +123,35 @@ func configMap(name string) func(Gomega) *corev1.ConfigMap {
 		return cm
 	}
 }
+
+// replacedReport waits until r records a report other than old and is
+// Ready again, and returns the new report's ID.
+func replacedReport(r *v1.UsageReport, old string) string {
+	var id string
+	EventuallyWithOffset(1, func(g Gomega) {
+		got := testenv.Fresh(suite, g, r)
+		g.Expect(got.Status.ID).NotTo(Or(BeEmpty(), Equal(old)))
+		g.Expect(got.Annotations).NotTo(HaveKey(v1.AnnotationReplacing), "the old report is deleted")
+		id = got.Status.ID
+	}).WithTimeout(30 * time.Second).Should(Succeed())
+	testenv.ExpectReady(suite, r)
+	return id
+}
+
+// expectReplacedOnce checks what clientID wrote since the request log had
+// `before` entries: exactly one POST /reports and then the DELETE of the
+// old report, each answered with success (a refused request would have
+// stalled the object), and the old report gone from the server.
+func expectReplacedOnce(clientID string, before int, old string) {
+	suite.Settled(2 * time.Second)
+	var writes []string
+	for _, rec := range suite.RequestsBy(clientID)[before:] {
+		ExpectWithOffset(1, rec.Status).To(BeNumerically("<", 300), "%s %s answered %d", rec.Method, rec.Path, rec.Status)
+		if rec.Method != "GET" {
+			writes = append(writes, rec.Method+" "+rec.Path)
+		}
+	}
+	ExpectWithOffset(1, writes).To(Equal([]string{"POST /api/2/reports", "DELETE /api/2/reports/" + old}))
+	_, ok := emu.Report(old)
+	ExpectWithOffset(1, ok).To(BeFalse(), "the replaced report is deleted on the server")
+}

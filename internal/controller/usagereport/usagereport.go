@@ -48,7 +48,15 @@ const (
 	// ReasonReportMismatch: an imported once report differs from the spec,
 	// and once reports cannot be changed on the server.
 	ReasonReportMismatch = "ReportMismatch"
+	// ReasonUsageNotReady: the server refused to make the report while it
+	// rebuilds its usage history (its nightly window); the create is tried
+	// again later.
+	ReasonUsageNotReady = "UsageNotReady"
 )
+
+// DefaultNotReadyRetry is how soon a report the server refused during its
+// nightly window is created again.
+const DefaultNotReadyRetry = 5 * time.Minute
 
 // Indexes of UsageReports by the objects they name.
 const (
@@ -104,12 +112,16 @@ type External struct {
 	// MaxOutputBytes bounds the data copied into the ConfigMap (default
 	// DefaultMaxOutputBytes).
 	MaxOutputBytes int64
+	// NotReadyRetry is how soon a create the server refused during its
+	// nightly window is tried again (default DefaultNotReadyRetry).
+	NotReadyRetry time.Duration
 }
 
 var (
 	_ managed.External[*v1.UsageReport, *remote]  = &External{}
 	_ managed.Publisher[*v1.UsageReport, *remote] = &External{}
 	_ managed.Poller[*v1.UsageReport, *remote]    = &External{}
+	_ managed.Replacer[*v1.UsageReport, *remote]  = &External{}
 )
 
 // ConnectionRef is the report's own accountServerRef, or its tenant's.
@@ -220,7 +232,9 @@ func (e *External) claimed(ctx context.Context, self *v1.UsageReport) (map[strin
 // for; the generation date, which the server chooses, is left out.
 func matches(want accountserver.ReportSpec, got *accountserver.Report) bool {
 	w, g := want.Parameters, got.Parameters
-	samePeriod := (w.Period == nil) == (g.Period == nil) && (w.Period == nil || *w.Period == *g.Period)
+	// The server gives every report a period (a monthly one shows the month
+	// it will cover next); only a period the spec sets is compared.
+	samePeriod := w.Period == nil || (g.Period != nil && *w.Period == *g.Period)
 	return w.TenantID == g.TenantID && w.Kind == g.Kind && w.Level == g.Level && sameSet(w.Formats, g.Formats) &&
 		w.ShowSKUs == g.ShowSKUs && w.HideZeroUsage == g.HideZeroUsage && samePeriod &&
 		want.Schedule.Type == got.Schedule.Type && ptr.Deref(want.Schedule.Enabled, true) == ptr.Deref(got.Schedule.Enabled, true) &&
@@ -234,7 +248,8 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 		return nil
 	}
 	res := resolvedOf(req)
-	if fields := reportDiff(req.Object, res.tenantID, res.recipients, r.report); len(fields) > 0 {
+	fields := append(replaceDiff(req.Object, res.tenantID, r.report), reportDiff(req.Object, res.tenantID, res.recipients, r.report)...)
+	if len(fields) > 0 {
 		return managed.Stalled(ReasonReportMismatch, "once report %s differs from the spec in %s, and the server cannot change a once report; make the spec match it or create a new report",
 			r.report.ID, strings.Join(fields, ", "))
 	}
@@ -249,6 +264,14 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 		return nil, err
 	}
 	rep, err := req.Conn.Client.CreateReport(ctx, toSpec(req.Object, res.tenantID, res.recipients))
+	if accountserver.IsUsageNotReady(err) {
+		retry := e.NotReadyRetry
+		if retry <= 0 {
+			retry = DefaultNotReadyRetry
+		}
+		return nil, managed.WaitingFor(ReasonUsageNotReady, retry,
+			"the server's usage history is not ready (its nightly window); creating the report again in %s", retry)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -262,8 +285,18 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 	return &remote{report: rep, stored: stored}, nil
 }
 
-// Diff names what differs on a monthly report. A once report is never
-// changed: the spec cannot change (CEL), and CanAdopt checked an import.
+// MustReplace names what differs on a monthly report that the server cannot
+// change in place (formats, result action, tenant): the loop then replaces
+// the report with a new one. A once report is never changed: its spec
+// cannot change (CEL), and CanAdopt checked an import.
+func (e *External) MustReplace(req *request, r *remote) []string {
+	if isOnce(req.Object) {
+		return nil
+	}
+	return replaceDiff(req.Object, resolvedOf(req).tenantID, r.report)
+}
+
+// Diff names what differs on a monthly report and can change in place.
 func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	if isOnce(req.Object) {
 		return nil, nil
@@ -272,16 +305,10 @@ func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	return reportDiff(req.Object, res.tenantID, res.recipients, r.report), nil
 }
 
-// Update sends the whole configuration of a monthly report in one
-// versioned PUT.
+// Update sends what a monthly report can change in place in one PUT.
 func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
 	res := resolvedOf(req)
-	if tenantID := res.tenantID; tenantID != r.report.Parameters.TenantID {
-		if err := tenant.CheckScope(ctx, req.Conn, tenantID); err != nil {
-			return nil, err
-		}
-	}
-	rep, err := req.Conn.Client.UpdateReport(ctx, r.report.ID, toUpdate(req.Object, res.tenantID, res.recipients, r.report))
+	rep, err := req.Conn.Client.UpdateReport(ctx, r.report.ID, toUpdate(req.Object, res.recipients))
 	if err != nil {
 		return nil, err
 	}
@@ -428,8 +455,10 @@ func setOutput(cm *corev1.ConfigMap, reportID string, ids []string, files map[st
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch
 
-// Setup registers the UsageReport controller.
-func Setup(mgr ctrl.Manager, registry *connection.Registry) error {
+// Setup registers the UsageReport controller. notReadyRetry is how soon a
+// create refused during the server's nightly window is tried again (zero:
+// DefaultNotReadyRetry).
+func Setup(mgr ctrl.Manager, registry *connection.Registry, notReadyRetry time.Duration) error {
 	recorder := mgr.GetEventRecorder("usagereport-controller")
 	r := &managed.Reconciler[*v1.UsageReport, *remote]{
 		Kind:      "UsageReport",
@@ -439,6 +468,7 @@ func Setup(mgr ctrl.Manager, registry *connection.Registry) error {
 		Recorder:  recorder,
 		External: &External{
 			Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: recorder,
+			NotReadyRetry: notReadyRetry,
 		},
 		New: func() *v1.UsageReport { return &v1.UsageReport{} },
 	}

@@ -246,16 +246,14 @@ var _ = Describe("UsageReport", func() {
 		suite.Settled(2 * time.Second)
 		before := len(suite.WritesBy(clientID))
 		testenv.Modify(suite, r, func(r *v1.UsageReport) {
-			r.Spec.Formats = []v1.UsageReportFormat{v1.ReportFormatCSV, v1.ReportFormatJSONv2}
 			r.Spec.Level = v1.ReportLevelAccounts
 			r.Spec.HideZeroUsage = true
 			r.Spec.Recipients = []v1.LocalReference{{Name: bob.Name}}
 		})
 		testenv.ExpectReady(suite, r)
-		Eventually(func() []string { return remoteReport(id).Parameters.Formats }).Should(ConsistOf("csv", "json_v2_0"))
+		Eventually(func() bool { return remoteReport(id).Parameters.HideZeroUsage }).Should(BeTrue())
 		rep = remoteReport(id)
 		Expect(rep.Parameters.Level).To(Equal("accounts"))
-		Expect(rep.Parameters.HideZeroUsage).To(BeTrue())
 		Expect(rep.Recipients).To(ConsistOf(bob.Status.ID))
 		Expect(rep.Schedule.Enabled).To(BeFalse())
 		suite.Settled(2 * time.Second)
@@ -263,20 +261,37 @@ var _ = Describe("UsageReport", func() {
 		Expect(writes).To(HaveLen(1))
 		Expect(writes[0].Method + " " + writes[0].Path).To(Equal("PUT /api/2/reports/" + id))
 
-		By("saving instead of sending, which clears the recipients")
+		By("changing its formats, which the server cannot change in place: a new report replaces the old one")
+		before = len(suite.RequestsBy(clientID))
+		testenv.Modify(suite, r, func(r *v1.UsageReport) {
+			r.Spec.Formats = []v1.UsageReportFormat{v1.ReportFormatCSV, v1.ReportFormatJSONv2}
+		})
+		newID := replacedReport(r, id)
+		rep = remoteReport(newID)
+		Expect(rep.Parameters.Formats).To(ConsistOf("csv", "json_v2_0"))
+		Expect(rep.Parameters.HideZeroUsage).To(BeTrue(), "the new report keeps what did not change")
+		Expect(rep.Recipients).To(ConsistOf(bob.Status.ID))
+		Expect(rep.Schedule.Enabled).To(BeFalse())
+		expectReplacedOnce(clientID, before, id)
+		id = newID
+
+		By("saving instead of sending, which clears the recipients: also a replacement")
+		before = len(suite.RequestsBy(clientID))
 		testenv.Modify(suite, r, func(r *v1.UsageReport) {
 			r.Spec.ResultAction = v1.ReportSave
 			r.Spec.Recipients = nil
 		})
-		testenv.ExpectReady(suite, r)
-		Eventually(func() string { return remoteReport(id).ResultAction }).Should(Equal("save"))
-		Expect(remoteReport(id).Recipients).To(BeEmpty())
+		newID = replacedReport(r, id)
+		Expect(remoteReport(newID).ResultAction).To(Equal("save"))
+		Expect(remoteReport(newID).Recipients).To(BeEmpty())
+		expectReplacedOnce(clientID, before, id)
+		id = newID
 
 		By("enabling it again")
 		testenv.Modify(suite, r, func(r *v1.UsageReport) { r.Spec.Schedule.Enabled = ptr.To(true) })
 		testenv.ExpectReady(suite, r)
 		Eventually(func() bool { return remoteReport(id).Schedule.Enabled }).Should(BeTrue())
-		Expect(reportsOf(tenant.Status.ID)).To(HaveLen(1), "every change went to the same report")
+		Expect(reportsOf(tenant.Status.ID)).To(HaveLen(1), "every replaced report was deleted")
 	})
 
 	It("waits for a recipient that does not exist yet, and goes on once it does", func() {
@@ -304,6 +319,46 @@ var _ = Describe("UsageReport", func() {
 		uid := testenv.ExpectReady(suite, u).Status.ID
 		got := testenv.ExpectReady(suite, r)
 		Expect(remoteReport(got.Status.ID).Recipients).To(ConsistOf(uid))
+	})
+
+	It("waits through the server's nightly window and creates the report afterwards, without stalling", func() {
+		suite.StopManager()
+		suite.StartManager(operator.Options{ReportNotReadyRetry: 2 * time.Second})
+		DeferCleanup(func() {
+			emu.SetFaults(emulator.Faults{})
+			suite.StopManager()
+			suite.StartManager(operator.Options{})
+		})
+		emu.SetFaults(emulator.Faults{ReportsNotReady: true})
+		r := reportOf(tenant, func(r *v1.UsageReport) {
+			r.Spec.Schedule = v1.UsageReportSchedule{Type: v1.ReportMonthly}
+			r.Spec.Period = nil
+		})
+		Expect(suite.K8s.Create(ctx, r)).To(Succeed())
+		Eventually(testenv.Condition(suite, r, v1.ConditionReconciling)).Should(And(
+			Not(BeNil()),
+			HaveField("Reason", usagereport.ReasonUsageNotReady),
+			HaveField("Message", ContainSubstring("usage history is not ready")),
+		))
+		By("retrying by itself, not stalling, while the window lasts")
+		Eventually(func() int {
+			n := 0
+			for _, rec := range suite.RequestsBy(clientID) {
+				if rec.Method == "POST" && rec.Path == "/api/2/reports" && rec.Status == 400 {
+					n++
+				}
+			}
+			return n
+		}).WithTimeout(30 * time.Second).Should(BeNumerically(">=", 2))
+		Expect(testenv.Condition(suite, r, v1.ConditionStalled)(Default)).To(BeNil())
+		Expect(reportsOf(tenant.Status.ID)).To(BeEmpty())
+		Expect(testenv.Fresh(suite, Default, r).Annotations).NotTo(HaveKey(v1.AnnotationCreatePending), "a refused create made nothing")
+
+		By("creating it once the window ends")
+		emu.SetFaults(emulator.Faults{})
+		got := testenv.ExpectReady(suite, r)
+		Expect(reportsOf(tenant.Status.ID)).To(HaveLen(1))
+		Expect(remoteReport(got.Status.ID).Schedule.Type).To(Equal("monthly"))
 	})
 
 	It("stalls with the server's message for a period in the future", func() {
