@@ -10,28 +10,25 @@ import (
 // neither faulted nor logged, so tests can always reach it.
 const adminPrefix = "/_emulator/"
 
-func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) *apiError {
 	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, adminPrefix), "/")
 	switch path {
 	case "faults":
 		switch r.Method {
 		case http.MethodGet:
-			writeJSON(w, http.StatusOK, faultsForWire(s.Faults()))
+			return reply(w, http.StatusOK, faultsForWire(s.Faults()))
 		case http.MethodPut:
 			var f Faults
 			if e := decodeBody(r, &f, false); e != nil {
-				writeAPIError(w, e)
-				return
+				return e
 			}
 			if e := validateFaults(f); e != nil {
-				writeAPIError(w, e)
-				return
+				return e
 			}
 			s.SetFaults(f)
-			writeJSON(w, http.StatusOK, faultsForWire(s.Faults()))
-		default:
-			methodNotAllowed(w, "GET, PUT")
+			return reply(w, http.StatusOK, faultsForWire(s.Faults()))
 		}
+		return methodNotAllowed(w, "GET, PUT")
 	case "requests":
 		switch r.Method {
 		case http.MethodGet:
@@ -39,44 +36,41 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			if reqs == nil {
 				reqs = []RequestRecord{}
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"requests": reqs})
+			return reply(w, http.StatusOK, map[string]any{"requests": reqs})
 		case http.MethodDelete:
 			s.ResetRequests()
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			methodNotAllowed(w, "GET, DELETE")
+			return replyStatus(w, http.StatusNoContent)
 		}
+		return methodNotAllowed(w, "GET, DELETE")
 	case "state":
 		if r.Method != http.MethodGet {
-			methodNotAllowed(w, "GET")
-			return
+			return methodNotAllowed(w, "GET")
 		}
 		data, err := s.redactedState()
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, codeInternal, "encoding the state failed: "+err.Error())
-			return
+			return errorf(http.StatusInternalServerError, codeInternal, "encoding the state failed: %v", err)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(json.RawMessage(append(data, '\n')))
+		return nil
 	case "usages":
-		s.serveAdminUsages(w, r)
+		return s.serveAdminUsages(w, r)
 	case "bootstrap":
 		if r.Method != http.MethodGet {
-			methodNotAllowed(w, "GET")
-			return
+			return methodNotAllowed(w, "GET")
 		}
 		b := s.Bootstrap()
 		b.ClientSecret = ""
-		writeJSON(w, http.StatusOK, map[string]string{"client_id": b.ClientID, "tenant_id": b.TenantID, "tenant_name": b.TenantName, "root_tenant_id": b.RootTenantID})
-	default:
-		writeError(w, http.StatusNotFound, 0, "unknown emulator admin path "+r.URL.Path)
+		return reply(w, http.StatusOK, map[string]string{"client_id": b.ClientID, "tenant_id": b.TenantID, "tenant_name": b.TenantName, "root_tenant_id": b.RootTenantID})
 	}
+	return errorf(http.StatusNotFound, 0, "unknown emulator admin path %s", r.URL.Path)
 }
 
-func methodNotAllowed(w http.ResponseWriter, allow string) {
+// methodNotAllowed refuses the request's method and names the allowed ones in the Allow header.
+func methodNotAllowed(w http.ResponseWriter, allow string) *apiError {
 	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, 0, "method not allowed; allowed: "+allow)
+	return errorf(http.StatusMethodNotAllowed, 0, "method not allowed; allowed: %s", allow)
 }
 
 func validateFaults(f Faults) *apiError {

@@ -12,13 +12,6 @@ import (
 	"strings"
 )
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handlePublic("POST /api/2/idp/token", s.issueToken)
-		s.handlePublic("POST /api/2/idp/revoke_token", s.revokeToken)
-	})
-}
-
 // randomToken makes an unguessable URL-safe string of n random bytes.
 func randomToken(n int) string {
 	b := make([]byte, n)

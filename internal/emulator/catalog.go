@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // Well-known ids of the seeded catalog. The application and infrastructure ids are the ones the
@@ -130,17 +129,6 @@ func init() {
 			}
 		}
 	}
-	addRoutes(func(s *Server) {
-		s.handle("GET /api/2/applications", s.listApplications)
-		s.handle("GET /api/2/applications/{application_id}", s.getApplication)
-		s.handle("POST /api/2/applications/{application_id}/bindings/tenants/{tenant_id}", s.bindApplication)
-		s.handle("DELETE /api/2/applications/{application_id}/bindings/tenants/{tenant_id}", s.unbindApplication)
-		s.handle("GET /api/2/tenants/{tenant_id}/applications", s.listTenantApplications)
-		s.handle("GET /api/2/tenants/applications", s.listTenantsApplications)
-		s.handle("GET /api/2/applications/{application_id}/settings/tenants/{tenant_id}/{setting_name}", s.getAppSetting)
-		s.handle("PUT /api/2/applications/{application_id}/settings/tenants/{tenant_id}/{setting_name}", s.putAppSetting)
-		s.handle("DELETE /api/2/applications/{application_id}/settings/tenants/{tenant_id}/{setting_name}", s.deleteAppSetting)
-	})
 }
 
 func findApp(id string) (Application, bool) {
@@ -191,29 +179,27 @@ func (s *Server) Bindings(tenantID string) []string {
 	return slices.Clone(s.st.Ext.Bindings[tenantID])
 }
 
-func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"items": s.Applications()})
+func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) *apiError {
+	return reply(w, http.StatusOK, map[string]any{"items": s.Applications()})
 }
 
-func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) *apiError {
 	app, ok := findApp(r.PathValue("application_id"))
 	if !ok {
-		writeAPIError(w, errNotFound("application", r.PathValue("application_id")))
-		return
+		return errNotFound("application", r.PathValue("application_id"))
 	}
-	writeJSON(w, http.StatusOK, app)
+	return reply(w, http.StatusOK, app)
 }
 
-func (s *Server) listTenantApplications(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listTenantApplications(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": nonNil(s.st.Ext.Bindings[t.ID])})
+	return reply(w, http.StatusOK, map[string]any{"items": nonNil(s.st.Ext.Bindings[t.ID])})
 }
 
 // TenantApplications is one entry of GET /tenants/applications: a requested tenant and the
@@ -223,51 +209,30 @@ type TenantApplications struct {
 	Applications []string `json:"applications"`
 }
 
-func (s *Server) listTenantsApplications(w http.ResponseWriter, r *http.Request) {
-	c := s.caller(r)
-	ids, e := uuidList(r, "tenants")
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	items := []TenantApplications{}
-	for _, id := range ids {
-		t, e := s.lookupTenant(c, id, false)
-		if e != nil {
-			if e.Status == http.StatusNotFound {
-				continue
-			}
-			writeAPIError(w, e)
-			return
-		}
-		items = append(items, TenantApplications{TenantID: t.ID, Applications: nonNil(s.st.Ext.Bindings[t.ID])})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+func (s *Server) listTenantsApplications(w http.ResponseWriter, r *http.Request) *apiError {
+	return serveBatch(s, w, r, "tenants", s.readTenant, func(_ callerInfo, t *Tenant) TenantApplications {
+		return TenantApplications{TenantID: t.ID, Applications: nonNil(s.st.Ext.Bindings[t.ID])}
+	})
 }
 
 // bindApplication turns a service on: the tenant's parent must have it, and the tenant gets the
 // items its parent makes available, as the management portal does when a service is ticked.
-func (s *Server) bindApplication(w http.ResponseWriter, r *http.Request) {
+func (s *Server) bindApplication(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	appID := r.PathValue("application_id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if _, ok := findApp(appID); !ok {
-		writeAPIError(w, errNotFound("application", appID))
-		return
+		return errNotFound("application", appID)
 	}
 	x := s.ext()
 	if !s.isTopTenant(t) && !slices.Contains(x.Bindings[t.ParentID], appID) {
-		writeAPIError(w, errorf(http.StatusBadRequest, codeCannotEnableService,
-			"application %s cannot be turned on for tenant %s: its parent tenant does not have it", appID, t.ID))
-		return
+		return errorf(http.StatusBadRequest, codeCannotEnableService,
+			"application %s cannot be turned on for tenant %s: its parent tenant does not have it", appID, t.ID)
 	}
 	if !slices.Contains(x.Bindings[t.ID], appID) {
 		s.bind(t.ID, appID)
@@ -285,23 +250,21 @@ func (s *Server) bindApplication(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 // unbindApplication turns a service off for the tenant and everything below it.
-func (s *Server) unbindApplication(w http.ResponseWriter, r *http.Request) {
+func (s *Server) unbindApplication(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	appID := r.PathValue("application_id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if _, ok := findApp(appID); !ok {
-		writeAPIError(w, errNotFound("application", appID))
-		return
+		return errNotFound("application", appID)
 	}
 	x := s.ext()
 	now := s.timestamp()
@@ -315,7 +278,7 @@ func (s *Server) unbindApplication(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 // bind records a binding, keeping the catalog's order so answers are stable. Call with s.mu held.
@@ -332,28 +295,6 @@ func (s *Server) bind(tenantID, appID string) {
 	}
 	x.Bindings[tenantID] = out
 }
-
-// uuidList reads a required comma-separated list of UUIDs from a query parameter.
-func uuidList(r *http.Request, name string) ([]string, *apiError) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return nil, errBadRequest("query parameter %s is required", name)
-	}
-	var out []string
-	for _, id := range strings.Split(v, ",") {
-		id = strings.TrimSpace(id)
-		if !validUUID(id) {
-			return nil, errBadRequest("query parameter %s: %q is not a UUID", name, id)
-		}
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-// csvList reads an optional comma-separated list of names from a query parameter.
-func csvList(r *http.Request, name string) []string { return splitList(r.URL.Query().Get(name)) }
 
 func nonNil[T any](v []T) []T {
 	if v == nil {
@@ -448,19 +389,17 @@ func (s *Server) renderSetting(r *http.Request, t *Tenant, key string) AppSettin
 	return out
 }
 
-func (s *Server) getAppSetting(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getAppSetting(w http.ResponseWriter, r *http.Request) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, key, e := s.settingTarget(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if v, _ := s.effectiveSetting(t, key); v == nil {
-		writeAPIError(w, errNotFound("setting", r.PathValue("setting_name")))
-		return
+		return errNotFound("setting", r.PathValue("setting_name"))
 	}
-	writeJSON(w, http.StatusOK, s.renderSetting(r, t, key))
+	return reply(w, http.StatusOK, s.renderSetting(r, t, key))
 }
 
 // AppSettingRequest is the body of PUT /applications/{app}/settings/tenants/{tenant}/{name}.
@@ -470,22 +409,19 @@ type AppSettingRequest struct {
 	Exclusive bool            `json:"exclusive"`
 }
 
-func (s *Server) putAppSetting(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putAppSetting(w http.ResponseWriter, r *http.Request) *apiError {
 	var req AppSettingRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, key, e := s.settingTarget(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if by := s.lockedAbove(t, key); by != "" {
-		writeAPIError(w, errorf(http.StatusForbidden, codeAccessDenied, "setting %s is locked by tenant %s", r.PathValue("setting_name"), by))
-		return
+		return errorf(http.StatusForbidden, codeAccessDenied, "setting %s is locked by tenant %s", r.PathValue("setting_name"), by)
 	}
 	x := s.ext()
 	if x.Settings[t.ID] == nil {
@@ -502,21 +438,19 @@ func (s *Server) putAppSetting(w http.ResponseWriter, r *http.Request) {
 	}
 	v := &appSetting{Value: value, Lock: req.Lock, Exclusive: req.Exclusive}
 	x.Settings[t.ID][key] = v
-	writeJSON(w, http.StatusOK, s.renderSetting(r, t, key))
+	return reply(w, http.StatusOK, s.renderSetting(r, t, key))
 }
 
-func (s *Server) deleteAppSetting(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteAppSetting(w http.ResponseWriter, r *http.Request) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, key, e := s.settingTarget(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if _, ok := s.ext().Settings[t.ID][key]; !ok {
-		writeAPIError(w, errorf(http.StatusNotFound, 0, "tenant %s has no own value of setting %s", t.ID, r.PathValue("setting_name")))
-		return
+		return errorf(http.StatusNotFound, 0, "tenant %s has no own value of setting %s", t.ID, r.PathValue("setting_name"))
 	}
 	delete(s.ext().Settings[t.ID], key)
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }

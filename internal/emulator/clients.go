@@ -8,16 +8,6 @@ import (
 	"strings"
 )
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("POST /api/2/clients", s.createClient)
-		s.handle("GET /api/2/clients", s.listClients)
-		s.handle("GET /api/2/clients/{id}", s.getClient)
-		s.handle("PUT /api/2/clients/{id}", s.updateClient)
-		s.handle("DELETE /api/2/clients/{id}", s.deleteClient)
-	})
-}
-
 var clientTypes = []string{"api_client", "managed_client"}
 
 var tokenAuthMethods = []string{"client_secret_basic", "client_secret_post", "none"}
@@ -80,11 +70,10 @@ func (s *Server) dropTokens(clientID string) {
 	}
 }
 
-func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createClient(w http.ResponseWriter, r *http.Request) *apiError {
 	var req clientCreateRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	c := s.caller(r)
 	typ := "api_client"
@@ -101,25 +90,20 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case !slices.Contains(clientTypes, typ):
-		writeAPIError(w, errBadRequest("type must be one of %s", strings.Join(clientTypes, ", ")))
-		return
+		return errBadRequest("type must be one of %s", strings.Join(clientTypes, ", "))
 	case !slices.Contains(tokenAuthMethods, method):
-		writeAPIError(w, errBadRequest("token_endpoint_auth_method must be one of %s", strings.Join(tokenAuthMethods, ", ")))
-		return
+		return errBadRequest("token_endpoint_auth_method must be one of %s", strings.Join(tokenAuthMethods, ", "))
 	case !validUUID(tenantID):
-		writeAPIError(w, errBadRequest("tenant_id must be a lowercase UUID"))
-		return
+		return errBadRequest("tenant_id must be a lowercase UUID")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, tenantID, false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if t.Kind == kindPersonal {
-		writeAPIError(w, errBadRequest("API clients cannot be created in a personal tenant"))
-		return
+		return errBadRequest("API clients cannot be created in a personal tenant")
 	}
 	cl := &clientRecord{APIClient: APIClient{
 		ClientID:                newID(),
@@ -140,32 +124,29 @@ func (s *Server) createClient(w http.ResponseWriter, r *http.Request) {
 	}
 	s.st.Clients[cl.ClientID] = cl
 	s.assignSeq(cl.ClientID)
-	writeJSON(w, http.StatusCreated, CreatedClient{APIClient: renderClient(cl), ClientSecret: secret, RegistrationAccessToken: randomToken(24)})
+	return reply(w, http.StatusCreated, CreatedClient{APIClient: renderClient(cl), ClientSecret: secret, RegistrationAccessToken: randomToken(24)})
 }
 
-func (s *Server) getClient(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getClient(w http.ResponseWriter, r *http.Request) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cl, e := s.lookupClient(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, renderClient(cl))
+	return reply(w, http.StatusOK, renderClient(cl))
 }
 
-func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request) *apiError {
 	q := r.URL.Query()
 	allowDeleted, e := queryBool(r, "allow_deleted")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	var uuids []string
 	if v := q.Get("uuids"); v != "" {
 		if uuids, e = splitIDs("uuids", v); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 	}
 	originID := q.Get("origin_id")
@@ -190,7 +171,7 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 	for _, cl := range list {
 		out.Items = append(out.Items, renderClient(cl))
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 type clientUpdateRequest struct {
@@ -200,22 +181,19 @@ type clientUpdateRequest struct {
 	OriginID     optString      `json:"origin_id"`
 }
 
-func (s *Server) updateClient(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateClient(w http.ResponseWriter, r *http.Request) *apiError {
 	var req clientUpdateRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Status != nil && *req.Status != "enabled" && *req.Status != "disabled" {
-		writeAPIError(w, errBadRequest("status must be enabled or disabled"))
-		return
+		return errBadRequest("status must be enabled or disabled")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cl, e := s.lookupClient(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Data != nil {
 		cl.Data = maps.Clone(req.Data)
@@ -223,29 +201,26 @@ func (s *Server) updateClient(w http.ResponseWriter, r *http.Request) {
 	if req.RedirectURIs != nil {
 		cl.RedirectURIs = slices.Clone(req.RedirectURIs)
 	}
-	if req.OriginID.Set {
-		cl.OriginID = req.OriginID.Value
-	}
+	req.OriginID.apply(&cl.OriginID)
 	if req.Status != nil {
 		cl.Status = *req.Status
 		if cl.Status == "disabled" {
 			s.dropTokens(cl.ClientID)
 		}
 	}
-	writeJSON(w, http.StatusOK, renderClient(cl))
+	return reply(w, http.StatusOK, renderClient(cl))
 }
 
-func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteClient(w http.ResponseWriter, r *http.Request) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cl, e := s.lookupClient(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	cl.DeletedAt = ptr(s.timestamp())
 	s.dropTokens(cl.ClientID)
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 // copyData deep-copies client metadata so snapshots handed to tests cannot alias the store.

@@ -51,8 +51,8 @@ type ErrorDetails struct {
 	Info string `json:"info"`
 }
 
-// apiError lets validation helpers return a ready answer instead of writing it themselves,
-// so a handler can stop at the first failure with `if err != nil { writeAPIError(w, err); return }`.
+// apiError lets validation helpers and handlers return a ready answer instead of writing it
+// themselves, so a handler stops at the first failure with `return e` (see apiHandler).
 type apiError struct {
 	Status  int
 	Code    int // platform code; 0 means "use Status"

@@ -34,16 +34,6 @@ func (in *Infra) clone() Infra {
 	return out
 }
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("POST /api/2/infra", s.createInfra)
-		s.handle("GET /api/2/infra", s.listInfras)
-		s.handle("GET /api/2/infra/{infra_id}", s.getInfra)
-		s.handle("PUT /api/2/infra/{infra_id}", s.updateInfra)
-		s.handle("DELETE /api/2/infra/{infra_id}", s.deleteInfra)
-	})
-}
-
 // Infra returns an infrastructure component by id, for tests.
 func (s *Server) Infra(id string) (Infra, bool) {
 	s.mu.Lock()
@@ -165,16 +155,14 @@ func (s *Server) checkInfraLocation(ownerID, locationID string) *apiError {
 	return nil
 }
 
-func (s *Server) createInfra(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createInfra(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req InfraRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := req.validate(true); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	ownerID := c.TenantID
 	if req.OwnerTenantID != nil {
@@ -189,12 +177,10 @@ func (s *Server) createInfra(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	owner, e := s.lookupTenant(c, ownerID, false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := s.checkInfraLocation(owner.ID, *req.LocationID); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	in := &Infra{
 		ID:               newID(),
@@ -211,7 +197,7 @@ func (s *Server) createInfra(w http.ResponseWriter, r *http.Request) {
 	}
 	s.ext().Infras[in.ID] = in
 	s.addInfraItems(in, in.Capabilities)
-	writeJSON(w, http.StatusCreated, s.renderInfra(c, in))
+	return reply(w, http.StatusCreated, s.renderInfra(c, in))
 }
 
 func rawToAny(raw json.RawMessage) any {
@@ -288,52 +274,45 @@ func (s *Server) dropInfraItems(infraID string, caps []string) {
 	}
 }
 
-func (s *Server) listInfras(w http.ResponseWriter, r *http.Request) {
-	serveBatch(s, w, r, s.readInfra, s.renderInfra)
+func (s *Server) listInfras(w http.ResponseWriter, r *http.Request) *apiError {
+	return serveBatch(s, w, r, "uuids", s.readInfra, s.renderInfra)
 }
 
-func (s *Server) getInfra(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getInfra(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in, e := s.readInfra(c, r.PathValue("infra_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, s.renderInfra(c, in))
+	return reply(w, http.StatusOK, s.renderInfra(c, in))
 }
 
-func (s *Server) updateInfra(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateInfra(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req InfraRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := req.validate(false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Version == nil {
-		writeAPIError(w, errBadRequest("version is required"))
-		return
+		return errBadRequest("version is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in, e := s.writeInfra(c, r.PathValue("infra_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(in.Version, *req.Version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.LocationID != nil && *req.LocationID != in.LocationID {
 		if e := s.checkInfraLocation(in.OwnerTenantID, *req.LocationID); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 	}
 	var added, removed []string
@@ -350,21 +329,14 @@ func (s *Server) updateInfra(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(removed) > 0 {
 			if e := s.infraInUse(in.ID, removed, false); e != nil {
-				writeAPIError(w, e)
-				return
+				return e
 			}
 		}
 	}
 	before := in.clone()
-	if req.LocationID != nil {
-		in.LocationID = *req.LocationID
-	}
-	if req.Name != nil {
-		in.Name = *req.Name
-	}
-	if req.URL != nil {
-		in.URL = *req.URL
-	}
+	setIf(&in.LocationID, req.LocationID)
+	setIf(&in.Name, req.Name)
+	setIf(&in.URL, req.URL)
 	if req.Capabilities != nil {
 		in.Capabilities = slices.Clone(req.Capabilities)
 	}
@@ -384,37 +356,32 @@ func (s *Server) updateInfra(w http.ResponseWriter, r *http.Request) {
 	if string(after) != string(old) {
 		in.Version = s.nextVersion()
 	}
-	writeJSON(w, http.StatusOK, s.renderInfra(c, in))
+	return reply(w, http.StatusOK, s.renderInfra(c, in))
 }
 
-func (s *Server) deleteInfra(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteInfra(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	version, e := queryVersion(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	force, e := queryBool(r, "force")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	in, e := s.writeInfra(c, r.PathValue("infra_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(in.Version, version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := s.infraInUse(in.ID, in.Capabilities, force); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.dropInfraItems(in.ID, in.Capabilities)
 	delete(s.ext().Infras, in.ID)
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }

@@ -17,18 +17,6 @@ type Location struct {
 	Readonly bool `json:"readonly"`
 }
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("POST /api/2/locations", s.createLocation)
-		s.handle("GET /api/2/locations", s.listLocations)
-		s.handle("GET /api/2/locations/{location_id}", s.getLocation)
-		s.handle("PUT /api/2/locations/{location_id}", s.updateLocation)
-		s.handle("DELETE /api/2/locations/{location_id}", s.deleteLocation)
-		s.handle("GET /api/2/locations/{location_id}/infra", s.locationInfras)
-		s.handle("GET /api/2/tenants/{tenant_id}/locations", s.tenantLocations)
-	})
-}
-
 // Location returns a location by id, for tests.
 func (s *Server) Location(id string) (Location, bool) {
 	s.mu.Lock()
@@ -99,34 +87,29 @@ type CreateLocationRequest struct {
 	Name          string `json:"name"`
 }
 
-func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req CreateLocationRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if strings.TrimSpace(req.Name) == "" {
-		writeAPIError(w, errBadRequest("name is required"))
-		return
+		return errBadRequest("name is required")
 	}
 	if req.OwnerTenantID == "" {
 		req.OwnerTenantID = c.TenantID
 	}
 	if !validUUID(req.OwnerTenantID) {
-		writeAPIError(w, errBadRequest("owner_tenant_id must be a lowercase UUID"))
-		return
+		return errBadRequest("owner_tenant_id must be a lowercase UUID")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	owner, e := s.lookupTenant(c, req.OwnerTenantID, false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if s.locationNameTaken(owner.ID, req.Name, "") {
-		writeAPIError(w, errLocationConflict("tenant %s already has a location named %q", owner.ID, req.Name))
-		return
+		return errLocationConflict("tenant %s already has a location named %q", owner.ID, req.Name)
 	}
 	l := &Location{
 		ID:            newID(),
@@ -136,51 +119,22 @@ func (s *Server) createLocation(w http.ResponseWriter, r *http.Request) {
 		Version:       s.nextVersion(),
 	}
 	s.ext().Locations[l.ID] = l
-	writeJSON(w, http.StatusCreated, s.renderLocation(c, l))
+	return reply(w, http.StatusCreated, s.renderLocation(c, l))
 }
 
-func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) {
-	serveBatch(s, w, r, s.readLocation, s.renderLocation)
+func (s *Server) listLocations(w http.ResponseWriter, r *http.Request) *apiError {
+	return serveBatch(s, w, r, "uuids", s.readLocation, s.renderLocation)
 }
 
-// serveBatch answers a GET with ?uuids=: each object read in the caller's
-// scope and rendered; IDs that name nothing are left out, an object out of
-// scope refuses the whole request.
-func serveBatch[T, V any](s *Server, w http.ResponseWriter, r *http.Request,
-	read func(callerInfo, string) (T, *apiError), render func(callerInfo, T) V) {
-	c := s.caller(r)
-	ids, e := uuidList(r, "uuids")
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	items := []V{}
-	for _, id := range ids {
-		obj, e := read(c, id)
-		if e != nil {
-			if e.Status == http.StatusNotFound {
-				continue
-			}
-			writeAPIError(w, e)
-			return
-		}
-		items = append(items, render(c, obj))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
-}
-
-func (s *Server) getLocation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getLocation(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, e := s.readLocation(c, r.PathValue("location_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, s.renderLocation(c, l))
+	return reply(w, http.StatusOK, s.renderLocation(c, l))
 }
 
 // UpdateLocationRequest is the body of PUT /locations/{id}.
@@ -189,65 +143,56 @@ type UpdateLocationRequest struct {
 	Version *int64 `json:"version"`
 }
 
-func (s *Server) updateLocation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateLocation(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req UpdateLocationRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if strings.TrimSpace(req.Name) == "" || req.Version == nil {
-		writeAPIError(w, errBadRequest("name and version are required"))
-		return
+		return errBadRequest("name and version are required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, e := s.writeLocation(c, r.PathValue("location_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(l.Version, *req.Version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if s.locationNameTaken(l.OwnerTenantID, req.Name, l.ID) {
-		writeAPIError(w, errLocationConflict("tenant %s already has a location named %q", l.OwnerTenantID, req.Name))
-		return
+		return errLocationConflict("tenant %s already has a location named %q", l.OwnerTenantID, req.Name)
 	}
 	if l.Name != req.Name {
 		l.Name = req.Name
 		l.Version = s.nextVersion()
 	}
-	writeJSON(w, http.StatusOK, s.renderLocation(c, l))
+	return reply(w, http.StatusOK, s.renderLocation(c, l))
 }
 
-func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteLocation(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	version, e := queryVersion(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, e := s.writeLocation(c, r.PathValue("location_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(l.Version, version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if ids := s.infrasIn(l.ID); len(ids) > 0 {
 		e := errLocationConflict("location %s still holds infrastructure; move or delete it first", l.ID)
 		e.Context = map[string]any{"infras": ids}
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	delete(s.ext().Locations, l.ID)
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 // infrasIn lists the infrastructures of a location, sorted. Call with s.mu held.
@@ -262,14 +207,13 @@ func (s *Server) infrasIn(locationID string) []string {
 	return ids
 }
 
-func (s *Server) locationInfras(w http.ResponseWriter, r *http.Request) {
+func (s *Server) locationInfras(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l, e := s.readLocation(c, r.PathValue("location_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	ids := []string{}
 	for _, id := range s.infrasIn(l.ID) {
@@ -277,18 +221,17 @@ func (s *Server) locationInfras(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, id)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"infras": ids})
+	return reply(w, http.StatusOK, map[string]any{"infras": ids})
 }
 
 // tenantLocations lists the locations the tenant owns, as the reference describes the endpoint.
-func (s *Server) tenantLocations(w http.ResponseWriter, r *http.Request) {
+func (s *Server) tenantLocations(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	ids := []string{}
 	for id, l := range s.ext().Locations {
@@ -297,5 +240,5 @@ func (s *Server) tenantLocations(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.Sort(ids)
-	writeJSON(w, http.StatusOK, map[string]any{"locations": ids})
+	return reply(w, http.StatusOK, map[string]any{"locations": ids})
 }

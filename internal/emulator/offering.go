@@ -84,19 +84,6 @@ func (it *OfferingItem) ref() map[string]any {
 	return m
 }
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("GET /api/2/tenants/{tenant_id}/offering_items", s.getOfferingItems)
-		s.handle("PUT /api/2/tenants/{tenant_id}/offering_items", s.putOfferingItems)
-		s.handle("GET /api/2/tenants/{tenant_id}/offering_items/available_for_child", s.availableForChild)
-		s.handle("GET /api/2/tenants/offering_items", s.batchOfferingItems)
-		s.handle("GET /api/2/tenants/{tenant_id}/edition", s.checkEdition)
-		s.handle("PUT /api/2/tenants/{tenant_id}/edition", s.switchEdition)
-		s.handle("GET /api/2/tenants/{tenant_id}/offering_items/pricing", s.getItemPrices)
-		s.handle("PUT /api/2/tenants/{tenant_id}/offering_items/pricing", s.putItemPrices)
-	})
-}
-
 // OfferingItems returns a tenant's live offering items (every edition), for tests.
 func (s *Server) OfferingItems(tenantID string) []OfferingItem {
 	s.mu.Lock()
@@ -184,19 +171,17 @@ func parseItemFilter(r *http.Request) (itemFilter, *apiError) {
 	return f, nil
 }
 
-func (s *Server) getOfferingItems(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getOfferingItems(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	f, e := parseItemFilter(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	items := []OfferingItem{}
 	for _, it := range s.ext().Items[t.ID] {
@@ -208,7 +193,7 @@ func (s *Server) getOfferingItems(w http.ResponseWriter, r *http.Request) {
 		}
 		items = append(items, it.clone())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items})
+	return reply(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items})
 }
 
 // itemAvailable says whether t may turn the item on: its parent has it on, or t needs no parent
@@ -231,7 +216,7 @@ func (s *Server) itemAvailable(t *Tenant, key string) bool {
 	return p != nil && p.Status == 1
 }
 
-func (s *Server) availableForChild(w http.ResponseWriter, r *http.Request) {
+func (s *Server) availableForChild(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	q := r.URL.Query()
 	f := itemFilter{editions: []string{EditionStandard}}
@@ -243,13 +228,11 @@ func (s *Server) availableForChild(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if kind != "" {
 		if e := checkKindUnder(t.Kind, kind); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 	}
 	items := []OfferingItem{}
@@ -258,56 +241,45 @@ func (s *Server) availableForChild(w http.ResponseWriter, r *http.Request) {
 			items = append(items, it.clone())
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items})
+	return reply(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items})
 }
 
 // batchOfferingItems answers GET /tenants/offering_items: the items of a whole subtree, parents
 // first, paged with the same cursors as GET /tenants.
-func (s *Server) batchOfferingItems(w http.ResponseWriter, r *http.Request) {
+func (s *Server) batchOfferingItems(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	q, last, e := pageQuery(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	rootID := q.Get("subtree_root_tenant_id")
 	if rootID == "" {
-		writeAPIError(w, errBadRequest("query parameter subtree_root_tenant_id is required"))
-		return
+		return errBadRequest("query parameter subtree_root_tenant_id is required")
 	}
 	if !validUUID(rootID) {
-		writeAPIError(w, errBadRequest("query parameter subtree_root_tenant_id must be a UUID, got %q", rootID))
-		return
+		return errBadRequest("query parameter subtree_root_tenant_id must be a UUID, got %q", rootID)
 	}
 	limit, e := pageLimit(q, 5000)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	f := itemFilter{usageNames: splitList(q.Get("usage_names")), editions: splitList(q.Get("editions")), names: splitList(q.Get("offering_items"))}
 	var since time.Time
 	if v := q.Get("updated_since"); v != "" {
 		t, err := parseTime(v)
 		if err != nil {
-			writeAPIError(w, errBadRequest("query parameter updated_since: %v", err))
-			return
+			return errBadRequest("query parameter updated_since: %v", err)
 		}
 		since = t
 	}
-	allowDeleted := false
-	if v := q.Get("allow_deleted"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			writeAPIError(w, errBadRequest("query parameter allow_deleted must be a boolean, got %q", v))
-			return
-		}
-		allowDeleted = b
+	allowDeleted, e := boolParam(q, "allow_deleted")
+	if e != nil {
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, e := s.lookupTenant(c, rootID, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	type keyed struct {
 		key  string
@@ -337,17 +309,7 @@ func (s *Server) batchOfferingItems(w http.ResponseWriter, r *http.Request) {
 	for _, k := range page {
 		items = append(items, k.item)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items, "paging": paging})
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return reply(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items, "paging": paging})
 }
 
 // itemChange is one entry of PUT /tenants/{id}/offering_items. The read-only fields of an item are
@@ -388,33 +350,28 @@ type plannedItem struct {
 	quota  Quota
 }
 
-func (s *Server) putOfferingItems(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putOfferingItems(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req PutOfferingItemsRequest
 	// The items of the official body are open: keys the emulator does not know are ignored.
 	if e := s.decodeJSON(r, &req, true); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.OfferingItems == nil {
-		writeAPIError(w, errBadRequest("offering_items is required"))
-		return
+		return errBadRequest("offering_items is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	plan, e := s.resolveChanges(t, req.OfferingItems)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := s.checkItemRules(t, plan, req.CheckUsage); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	now := s.timestamp()
 	out := make([]OfferingItem, 0, len(plan))
@@ -434,7 +391,7 @@ func (s *Server) putOfferingItems(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, it.clone())
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timestamp": now, "items": out})
+	return reply(w, http.StatusOK, map[string]any{"timestamp": now, "items": out})
 }
 
 func sameQuota(a, b Quota) bool {
@@ -756,23 +713,21 @@ func blockedError(plan *editionPlan, appID, target string) *apiError {
 	return e
 }
 
-func (s *Server) checkEdition(w http.ResponseWriter, r *http.Request) {
+func (s *Server) checkEdition(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	appID, target, e := editionQuery(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	plan, e := s.editionRequest(c, r.PathValue("tenant_id"), appID, target)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	// The official document answers the check with warnings only; the switch's resulting items
 	// are kept next to them (not in the official schema; the object is open).
-	writeJSON(w, http.StatusOK, map[string]any{"warnings": []string{}, "items": nonNil(plan.after)})
+	return reply(w, http.StatusOK, map[string]any{"warnings": []string{}, "items": nonNil(plan.after)})
 }
 
 // editionRequest looks up the tenant and plans the switch; a blocked switch is an error.
@@ -801,27 +756,23 @@ type SwitchEditionRequest struct {
 	ApplicationID string `json:"application_id"`
 }
 
-func (s *Server) switchEdition(w http.ResponseWriter, r *http.Request) {
+func (s *Server) switchEdition(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req SwitchEditionRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.TargetEdition == "" || req.ApplicationID == "" {
-		writeAPIError(w, errBadRequest("target_edition and application_id are required"))
-		return
+		return errBadRequest("target_edition and application_id are required")
 	}
 	if !validUUID(req.ApplicationID) {
-		writeAPIError(w, errBadRequest("application_id must be a UUID"))
-		return
+		return errBadRequest("application_id must be a UUID")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	plan, e := s.editionRequest(c, r.PathValue("tenant_id"), req.ApplicationID, req.TargetEdition)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	now := s.timestamp()
 	// Offs first, so that the moment a tenant holds two editions never exists in the store.
@@ -848,7 +799,7 @@ func (s *Server) switchEdition(w http.ResponseWriter, r *http.Request) {
 			items = append(items, it.clone())
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"timestamp": now, "items": items})
+	return reply(w, http.StatusOK, map[string]any{"timestamp": now, "items": items})
 }
 
 // ItemPrice is the price a tenant charges for one of its offering items; Price is a decimal string,
@@ -883,14 +834,13 @@ func wirePrice(p ItemPrice) ItemPrice {
 	return p
 }
 
-func (s *Server) getItemPrices(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getItemPrices(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	items := []ItemPrice{}
 	for _, it := range s.ext().Items[t.ID] {
@@ -898,7 +848,7 @@ func (s *Server) getItemPrices(w http.ResponseWriter, r *http.Request) {
 			items = append(items, wirePrice(s.priceOf(t.ID, it)))
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return reply(w, http.StatusOK, map[string]any{"items": items})
 }
 
 // PutItemPricesRequest is the body of PUT /tenants/{id}/offering_items/pricing.
@@ -912,41 +862,35 @@ type PutItemPricesRequest struct {
 	} `json:"items"`
 }
 
-func (s *Server) putItemPrices(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putItemPrices(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req PutItemPricesRequest
 	// The items of the official body are open: keys the emulator does not know are ignored.
 	if e := s.decodeJSON(r, &req, true); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Items == nil {
-		writeAPIError(w, errBadRequest("items is required"))
-		return
+		return errBadRequest("items is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	var targets []*OfferingItem
 	for i, p := range req.Items {
 		if p.Price != nil && !pricePattern.MatchString(*p.Price) {
-			writeAPIError(w, errBadRequest("items[%d]: price must be a decimal string like \"0.05\"", i))
-			return
+			return errBadRequest("items[%d]: price must be a decimal string like \"0.05\"", i)
 		}
 		changes := []itemChange{{ApplicationID: p.ApplicationID, Name: p.Name, InfraID: p.InfraID}}
 		plan, e := s.resolveChanges(t, changes)
 		if e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 		it := plan[0].item
 		if cur := s.priceOf(t.ID, it); p.Version != nil && *p.Version != cur.Version {
-			writeAPIError(w, errStaleVersion(cur.Version, *p.Version))
-			return
+			return errStaleVersion(cur.Version, *p.Version)
 		}
 		targets = append(targets, it)
 	}
@@ -964,5 +908,5 @@ func (s *Server) putItemPrices(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, wirePrice(s.priceOf(t.ID, it)))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return reply(w, http.StatusOK, map[string]any{"items": out})
 }

@@ -103,18 +103,6 @@ type storedRecord struct {
 	Content   []byte    `json:"content"`
 }
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("POST /api/2/reports", s.createReport)
-		s.handle("GET /api/2/reports/{report_id}", s.getReport)
-		s.handle("PUT /api/2/reports/{report_id}", s.updateReport)
-		s.handle("DELETE /api/2/reports/{report_id}", s.deleteReport)
-		s.handle("GET /api/2/reports/{report_id}/stored", s.listStoredReports)
-		s.handle("GET /api/2/reports/{report_id}/stored/{stored_report_id}", s.downloadStoredReport)
-		s.handle("GET /api/2/tenants/{tenant_id}/reports", s.tenantReports)
-	})
-}
-
 // Report returns a report configuration by id, for tests.
 func (s *Server) Report(id string) (Report, bool) {
 	s.mu.Lock()
@@ -210,12 +198,6 @@ func (req *ReportRequest) apply(r *Report) {
 	setIf(&r.GenerationDate, req.GenerationDate)
 }
 
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
 func oneOf(field, v string, allowed []string) *apiError {
 	if !slices.Contains(allowed, v) {
 		return errBadRequest("%s must be one of %s, got %q", field, strings.Join(allowed, ", "), v)
@@ -288,22 +270,19 @@ func dayOf(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createReport(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req ReportRequest
 	// parameters and schedule are open objects in the official body: keys the emulator does not
 	// know are ignored.
 	if e := s.decodeJSON(r, &req, true); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Version != nil {
-		writeAPIError(w, errBadRequest("version is set by the server"))
-		return
+		return errBadRequest("version is set by the server")
 	}
 	if req.Parameters == nil || req.Schedule == nil || req.ResultAction == nil {
-		writeAPIError(w, errBadRequest("result_action, parameters and schedule are required"))
-		return
+		return errBadRequest("result_action, parameters and schedule are required")
 	}
 	rep := Report{Recipients: []string{}, Schedule: ReportSchedule{Enabled: true}}
 	req.apply(&rep)
@@ -316,17 +295,14 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	now := s.now()
 	if e := validateReport(&rep, now); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if _, e := s.lookupTenant(c, rep.Parameters.TenantID, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if notReady {
 		// The server refuses new reports while it processes the day's usage (Faults.ReportsNotReady).
-		writeAPIError(w, errBadRequest("usage history is not ready"))
-		return
+		return errBadRequest("usage history is not ready")
 	}
 	rep.ID = newID()
 	rep.Version = s.nextVersion()
@@ -341,7 +317,7 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 		s.generateReport(rec, reportPeriodOf(rep, now))
 	}
 	s.ext().Reports[rep.ID] = rec
-	writeJSON(w, http.StatusOK, s.renderReport(rec))
+	return reply(w, http.StatusOK, s.renderReport(rec))
 }
 
 // renderReport is a report as answers show it. The official document requires parameters.period in
@@ -456,59 +432,51 @@ func (s *Server) readReport(c callerInfo, id string) (*reportRecord, *apiError) 
 	return rec, nil
 }
 
-func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getReport(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, e := s.readReport(c, r.PathValue("report_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, s.renderReport(rec))
+	return reply(w, http.StatusOK, s.renderReport(rec))
 }
 
-func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req ReportRequest
 	// parameters and schedule are open objects in the official body: keys the emulator does not
 	// know are ignored.
 	if e := s.decodeJSON(r, &req, true); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, e := s.readReport(c, r.PathValue("report_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if rec.Report.Schedule.Type != "monthly" {
-		writeAPIError(w, errBadRequest("only scheduled reports can be updated; report %s is a once report", rec.Report.ID))
-		return
+		return errBadRequest("only scheduled reports can be updated; report %s is a once report", rec.Report.ID)
 	}
 	if req.Version != nil {
 		if e := checkVersion(rec.Report.Version, *req.Version); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 	}
 	next := rec.Report.clone()
 	req.apply(&next)
 	if next.Schedule.Type != "monthly" {
-		writeAPIError(w, errBadRequest("a scheduled report cannot be turned into a once report"))
-		return
+		return errBadRequest("a scheduled report cannot be turned into a once report")
 	}
 	now := s.now()
 	if e := validateReport(&next, now); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if next.Parameters.TenantID != rec.Report.Parameters.TenantID {
 		if _, e := s.lookupTenant(c, next.Parameters.TenantID, false); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 	}
 	before, _ := json.Marshal(rec.Report)
@@ -518,83 +486,76 @@ func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
 		rec.Report = next
 		s.scheduleMonthly(rec, now)
 	}
-	writeJSON(w, http.StatusOK, s.renderReport(rec))
+	return reply(w, http.StatusOK, s.renderReport(rec))
 }
 
-func (s *Server) deleteReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteReport(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	version, e := queryVersion(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, e := s.readReport(c, r.PathValue("report_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(rec.Report.Version, version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	delete(s.ext().Reports, rec.Report.ID)
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
-func (s *Server) listStoredReports(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listStoredReports(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, e := s.readReport(c, r.PathValue("report_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	items := []StoredReport{}
 	for _, sr := range rec.Stored {
 		items = append(items, s.renderStored(sr))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return reply(w, http.StatusOK, map[string]any{"items": items})
 }
 
 var reportExtensions = map[string]string{"csv": "csv", "csv_v2_0": "csv", "html": "html", "json_v1": "json", "json_v2_0": "json"}
 
-func (s *Server) downloadStoredReport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) downloadStoredReport(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, e := s.readReport(c, r.PathValue("report_id"))
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	sid := r.PathValue("stored_report_id")
 	i := slices.IndexFunc(rec.Stored, func(sr *storedRecord) bool { return sr.ID == sid })
 	if i < 0 {
-		writeAPIError(w, errNotFound("stored report", sid))
-		return
+		return errNotFound("stored report", sid)
 	}
 	sr := rec.Stored[i]
 	if s.now().Before(sr.ReadyAt) {
-		writeAPIError(w, errorf(http.StatusNotFound, 0, "stored report %s is still being generated", sid))
-		return
+		return errorf(http.StatusNotFound, 0, "stored report %s is still being generated", sid)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s.%s"`, sid, reportExtensions[sr.Format]))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(sr.Content)
+	return nil
 }
 
-func (s *Server) tenantReports(w http.ResponseWriter, r *http.Request) {
+func (s *Server) tenantReports(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	ids := []string{}
 	for id, rec := range s.ext().Reports {
@@ -603,7 +564,7 @@ func (s *Server) tenantReports(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.Sort(ids)
-	writeJSON(w, http.StatusOK, map[string]any{"items": ids})
+	return reply(w, http.StatusOK, map[string]any{"items": ids})
 }
 
 // reportRow is one line of a report: one offering item of one tenant on one day (or period).

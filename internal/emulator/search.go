@@ -7,12 +7,6 @@ import (
 	"strings"
 )
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("GET /api/2/search", s.search)
-	})
-}
-
 // SearchResult is one item of GET /search.
 type SearchResult struct {
 	ObjType  string   `json:"obj_type"`
@@ -32,30 +26,26 @@ type SearchResults struct {
 	Items []SearchResult `json:"items"`
 }
 
-func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+func (s *Server) search(w http.ResponseWriter, r *http.Request) *apiError {
 	q := r.URL.Query()
 	tenantID, text := q.Get("tenant"), strings.TrimSpace(q.Get("text"))
 	switch {
 	case tenantID == "":
-		writeAPIError(w, errBadRequest("tenant is required"))
-		return
+		return errBadRequest("tenant is required")
 	case text == "":
-		writeAPIError(w, errBadRequest("text is required"))
-		return
+		return errBadRequest("text is required")
 	}
 	limit := 10
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			writeAPIError(w, errBadRequest("limit must be a positive integer, got %q", v))
-			return
+			return errBadRequest("limit must be a positive integer, got %q", v)
 		}
 		limit = n
 	}
 	allowDeleted, e := queryBool(r, "allow_deleted")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	needle := strings.ToLower(text)
 	match := func(fields ...string) bool {
@@ -65,8 +55,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	root, e := s.lookupTenant(s.caller(r), tenantID, false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	tree := s.subtree(root.ID, allowDeleted)
 	inTree := map[string]bool{}
@@ -101,7 +90,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 			})
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 // pathNames lists tenant names from the search root down to id, which is how a result is located

@@ -4,24 +4,40 @@
 //
 // # How the package is organised (for code that adds endpoints)
 //
-// Routes are registered by files through addRoutes in an init function, so a file brings its own
-// endpoints without editing server.go:
+// Start with routes.go. Its table lists every /api/2 endpoint, grouped by area, with its Go 1.22
+// http.ServeMux pattern ("METHOD /api/2/path/{var}"), whether it is public and its handler: a
+// new endpoint gets its line there and its handler in the file of its area. New registers the
+// table and panics on a pattern the official wire schema (internal/wire) does not have. Every
+// route needs a bearer token (the middleware answers 401 and records the request before the
+// handler runs) except the public ones, the /idp token endpoints.
 //
-//	func init() {
-//		addRoutes(func(s *Server) {
-//			s.handle("GET /api/2/tenants/{id}", s.getTenant)
-//		})
+// A handler is an apiHandler (routes.go), the adapter between the handlers and net/http: it
+// writes its answer with reply or replyStatus, or returns an *apiError that the adapter renders
+// as the vendor's error body, so a handler stops at the first refusal with `return e`:
+//
+//	func (s *Server) getPricing(w http.ResponseWriter, r *http.Request) *apiError {
+//		s.mu.Lock()
+//		defer s.mu.Unlock()
+//		t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), false)
+//		if e != nil {
+//			return e
+//		}
+//		return reply(w, http.StatusOK, s.pricingOf(t))
 //	}
 //
-// s.handle takes a Go 1.22 http.ServeMux pattern ("METHOD /api/2/path/{var}"); every /api/2 route it
-// registers needs a bearer token (the middleware answers 401 and records the request before the
-// handler runs). s.handlePublic registers a route without token check (the /idp token endpoints).
+// The public token endpoints are plain http.HandlerFuncs because they answer in the OAuth error
+// shape (RFC 6749), not in the vendor's.
+//
+// paging.go reads queries: queryBool, queryVersion, uuidList and csvList for single parameters;
+// parseListQuery for what the lists of tenants and users share (limit, lod, updated_since,
+// allow_deleted, uuids, id filters); pageQuery, pageLimit and paginate for the opaque `after`
+// cursor; and serveBatch answers the GETs that name their objects in a list of ids.
 //
 // Helpers every handler uses:
 //   - s.caller(r) → callerInfo{ClientID, TenantID}: the authenticated API client and its tenant;
 //   - s.decodeJSON(r, &v, allowUnknown) *apiError: 415 on a wrong content type, 400 on bad JSON or,
 //     unless allowUnknown, on an unknown field;
-//   - writeJSON(w, code, v), writeError(w, httpStatus, platformCode, msg), writeAPIError(w, *apiError);
+//   - errBadRequest, errNotFound, errForbidden, errorf (errors.go) build the *apiError to return;
 //   - with s.mu held: s.inScope(callerTenantID, targetTenantID), s.lookupTenant(c, id, allowDeleted),
 //     s.nextVersion(), s.timestamp(), s.st (the store, see store.go).
 //
@@ -164,11 +180,6 @@ type Server struct {
 	logNext int
 }
 
-var routeRegistrars []func(*Server)
-
-// addRoutes lets a file register its endpoints from an init function.
-func addRoutes(f func(*Server)) { routeRegistrars = append(routeRegistrars, f) }
-
 // providerTenantName is the partner tenant the bootstrap client lives in.
 const providerTenantName = "Provider"
 
@@ -204,8 +215,13 @@ func New(opts Options) *Server {
 	if s.opts.RootTenantID == "" {
 		s.opts.RootTenantID = newID()
 	}
-	for _, register := range routeRegistrars {
-		register(s)
+	for _, rt := range s.routeTable() {
+		s.mustHaveSchema(rt.pattern)
+		if rt.public {
+			s.publicRoutes[rt.pattern] = true
+		}
+		s.patterns = append(s.patterns, rt.pattern)
+		s.mux.Handle(rt.pattern, rt.handler)
 	}
 	s.mu.Lock()
 	s.seed()
@@ -281,21 +297,6 @@ func (s *Server) record(rec RequestRecord) {
 	s.logNext = (s.logNext + 1) % len(s.log)
 }
 
-// handle registers an authenticated /api/2 route.
-func (s *Server) handle(pattern string, h http.HandlerFunc) {
-	s.mustHaveSchema(pattern)
-	s.patterns = append(s.patterns, pattern)
-	s.mux.Handle(pattern, h)
-}
-
-// handlePublic registers a route that needs no bearer token (the OAuth endpoints).
-func (s *Server) handlePublic(pattern string, h http.HandlerFunc) {
-	s.mustHaveSchema(pattern)
-	s.publicRoutes[pattern] = true
-	s.patterns = append(s.patterns, pattern)
-	s.mux.Handle(pattern, h)
-}
-
 // routes lists every pattern the server serves ("METHOD /api/2/path/{var}"), in registration order.
 func (s *Server) routes() []string { return slices.Clone(s.patterns) }
 
@@ -332,7 +333,7 @@ const apiPrefix = "/api/2/"
 // middleware: request log, latency, auth, rate limit, injected errors, drop after commit.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, adminPrefix) {
-		s.serveAdmin(w, r)
+		apiHandler(s.serveAdmin).ServeHTTP(w, r)
 		return
 	}
 	if !strings.HasPrefix(r.URL.Path, apiPrefix) {
@@ -631,30 +632,9 @@ func (s *Server) lookupTenant(c callerInfo, id string, allowDeleted bool) (*Tena
 	return t, nil
 }
 
-// queryBool reads an optional boolean query parameter.
-func queryBool(r *http.Request, name string) (bool, *apiError) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, errBadRequest("query parameter %s must be a boolean, got %q", name, v)
-	}
-	return b, nil
-}
-
-// queryVersion reads the version query parameter that deletes require.
-func queryVersion(r *http.Request) (int64, *apiError) {
-	v := r.URL.Query().Get("version")
-	if v == "" {
-		return 0, errBadRequest("query parameter version is required")
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, errBadRequest("query parameter version must be an integer, got %q", v)
-	}
-	return n, nil
+// readTenant finds a live tenant the caller may see, for serveBatch. Call with s.mu held.
+func (s *Server) readTenant(c callerInfo, id string) (*Tenant, *apiError) {
+	return s.lookupTenant(c, id, false)
 }
 
 // checkVersion answers 409 (1001) when a client wrote with a version other than the current one.

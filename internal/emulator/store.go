@@ -172,6 +172,13 @@ func parseTime(v string) (time.Time, error) {
 
 func ptr[T any](v T) *T { return &v }
 
+// setIf copies an optional request field onto dst; an absent (nil) field keeps dst.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 // persisted is the document SaveState writes; the format number lets a future change refuse old files.
 type persisted struct {
 	Format int    `json:"format"`

@@ -4,32 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
-
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("POST /api/2/tenants", s.createTenant)
-		s.handle("GET /api/2/tenants", s.listTenants)
-		s.handle("GET /api/2/tenants/{id}", s.getTenant)
-		s.handle("PUT /api/2/tenants/{id}", s.updateTenant)
-		s.handle("DELETE /api/2/tenants/{id}", s.deleteTenant)
-		s.handle("POST /api/2/tenants/{id}/restore", s.restoreTenant)
-		s.handle("GET /api/2/tenants/{id}/children", s.tenantChildren)
-		s.handle("GET /api/2/tenants/{id}/users", s.tenantUsers)
-		s.handle("GET /api/2/tenants/{id}/pricing", s.getPricing)
-		s.handle("PUT /api/2/tenants/{id}/pricing", s.updatePricing)
-		s.handle("GET /api/2/tenants/{id}/mfa/status", s.getTenantMFA)
-		s.handle("PUT /api/2/tenants/{id}/mfa/status", s.updateTenantMFA)
-		s.handle("PUT /api/2/tenants/{id}/default_idp", s.updateDefaultIDP)
-	})
-}
 
 // kindPersonal marks the hidden tenant the server makes for each user in a customer or unit. It is
 // reachable by id but never listed as a child, searched, or counted as a sibling.
@@ -253,6 +232,13 @@ func (o *optString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// apply sets *dst to the field's value, null included, when the request had the field.
+func (o optString) apply(dst **string) {
+	if o.Set {
+		*dst = o.Value
+	}
+}
+
 type tenantCreateRequest struct {
 	Name                  *string         `json:"name"`
 	ParentID              *string         `json:"parent_id"`
@@ -285,18 +271,16 @@ func decodeContact(raw json.RawMessage, base Contact) (Contact, *apiError) {
 	return base, nil
 }
 
-func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) *apiError {
 	var req tenantCreateRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	t, e := s.createTenantLocked(s.caller(r), req)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusCreated, t)
+	return reply(w, http.StatusCreated, t)
 }
 
 func (s *Server) createTenantLocked(c callerInfo, req tenantCreateRequest) (Tenant, *apiError) {
@@ -347,41 +331,29 @@ func (s *Server) createTenantLocked(c callerInfo, req tenantCreateRequest) (Tena
 	if billing != nil {
 		t.Contacts = append(t.Contacts, *billing)
 	}
-	if req.Enabled != nil {
-		t.Enabled = *req.Enabled
-	}
+	setIf(&t.Enabled, req.Enabled)
 	t.CustomerID = req.CustomerID.Value
 	t.InternalTag = req.InternalTag.Value
-	if req.Language != nil {
-		t.Language = *req.Language
-	}
-	if req.DefaultIDPID != nil {
-		t.DefaultIDPID = *req.DefaultIDPID
-	}
-	if req.UpdateLock != nil {
-		t.UpdateLock = *req.UpdateLock
-	}
-	if req.AncestralAccess != nil {
-		t.AncestralAccess = *req.AncestralAccess
-	}
+	setIf(&t.Language, req.Language)
+	setIf(&t.DefaultIDPID, req.DefaultIDPID)
+	setIf(&t.UpdateLock, req.UpdateLock)
+	setIf(&t.AncestralAccess, req.AncestralAccess)
 	s.insertTenant(t)
 	return s.renderTenant(t), nil
 }
 
-func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) *apiError {
 	allowDeleted, e := queryBool(r, "allow_deleted")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), allowDeleted)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, s.renderTenant(t))
+	return reply(w, http.StatusOK, s.renderTenant(t))
 }
 
 type tenantUpdateRequest struct {
@@ -402,24 +374,21 @@ type tenantUpdateRequest struct {
 	ExternalOperationStatus *string         `json:"external_operation_status"`
 }
 
-func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateTenant(w http.ResponseWriter, r *http.Request) *apiError {
 	var req tenantUpdateRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Version == nil {
-		writeAPIError(w, errBadRequest("version is required"))
-		return
+		return errBadRequest("version is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.updateTenantLocked(s.caller(r), r.PathValue("id"), req)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, s.renderTenant(t))
+	return reply(w, http.StatusOK, s.renderTenant(t))
 }
 
 // updateTenantLocked validates the whole request before changing anything, so a refused update
@@ -472,24 +441,12 @@ func (s *Server) updateTenantLocked(c callerInfo, id string, req tenantUpdateReq
 		return nil, e
 	}
 	next.Contact = contact
-	if req.CustomerID.Set {
-		next.CustomerID = req.CustomerID.Value
-	}
-	if req.InternalTag.Set {
-		next.InternalTag = req.InternalTag.Value
-	}
-	if req.Language != nil {
-		next.Language = *req.Language
-	}
-	if req.UpdateLock != nil {
-		next.UpdateLock = *req.UpdateLock
-	}
-	if req.AncestralAccess != nil {
-		next.AncestralAccess = *req.AncestralAccess
-	}
-	if req.Enabled != nil {
-		next.Enabled = *req.Enabled
-	}
+	req.CustomerID.apply(&next.CustomerID)
+	req.InternalTag.apply(&next.InternalTag)
+	setIf(&next.Language, req.Language)
+	setIf(&next.UpdateLock, req.UpdateLock)
+	setIf(&next.AncestralAccess, req.AncestralAccess)
+	setIf(&next.Enabled, req.Enabled)
 	if req.Kind != nil {
 		if t.Kind == KindRoot || *req.Kind == KindRoot || allowedChildKinds[*req.Kind] == nil {
 			return nil, errBadRequest("kind cannot be changed from %s to %s", t.Kind, *req.Kind)
@@ -553,34 +510,29 @@ func (s *Server) checkMove(c callerInfo, t *Tenant, newParentID string) *apiErro
 	return nil
 }
 
-func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteTenant(w http.ResponseWriter, r *http.Request) *apiError {
 	version, e := queryVersion(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if t.ID == c.TenantID || t.Kind == KindRoot || t.Kind == kindPersonal {
-		writeAPIError(w, errorf(http.StatusForbidden, codeAccessDenied, "tenant %s cannot be deleted by this client", t.ID))
-		return
+		return errorf(http.StatusForbidden, codeAccessDenied, "tenant %s cannot be deleted by this client", t.ID)
 	}
 	if e := checkVersion(t.Version, version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if t.Enabled {
-		writeAPIError(w, errorf(http.StatusBadRequest, codeTenantEnabled, "tenant %s must be disabled before it is deleted", t.ID))
-		return
+		return errorf(http.StatusBadRequest, codeTenantEnabled, "tenant %s must be disabled before it is deleted", t.ID)
 	}
 	s.softDeleteTenant(t)
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 // softDeleteTenant marks t, its sub-tenants (personal ones too) and their users deleted with one
@@ -611,26 +563,22 @@ func (s *Server) softDeleteTenant(t *Tenant) {
 	}
 }
 
-func (s *Server) restoreTenant(w http.ResponseWriter, r *http.Request) {
+func (s *Server) restoreTenant(w http.ResponseWriter, r *http.Request) *apiError {
 	force, e := queryBool(r, "force")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), true)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if t.DeletedAt == nil {
-		writeAPIError(w, errBadRequest("tenant %s is not deleted", t.ID))
-		return
+		return errBadRequest("tenant %s is not deleted", t.ID)
 	}
 	if p := s.st.Tenants[t.ParentID]; p == nil || p.DeletedAt != nil {
-		writeAPIError(w, errBadRequest("tenant %s cannot be restored while its parent is deleted", t.ID))
-		return
+		return errBadRequest("tenant %s cannot be restored while its parent is deleted", t.ID)
 	}
 	stamp := *t.DeletedAt
 	var tenants []*Tenant
@@ -653,8 +601,7 @@ func (s *Server) restoreTenant(w http.ResponseWriter, r *http.Request) {
 	newName := t.Name
 	if s.siblingNameTaken(t.ParentID, t.Name, t.ID) {
 		if !force {
-			writeAPIError(w, errNameTaken(t.Name))
-			return
+			return errNameTaken(t.Name)
 		}
 		for i := 1; s.siblingNameTaken(t.ParentID, newName, t.ID); i++ {
 			newName = fmt.Sprintf("%s (%d)", t.Name, i)
@@ -662,15 +609,11 @@ func (s *Server) restoreTenant(w http.ResponseWriter, r *http.Request) {
 	}
 	newLogins := map[string]string{}
 	for _, u := range users {
-		if s.loginTaken(u.Login, u.ID) {
-			if !force {
-				writeAPIError(w, errLoginTaken(u.Login))
-				return
-			}
-			login := u.Login
-			for i := 1; s.loginTaken(login, u.ID) || slices.Contains(mapValues(newLogins), login); i++ {
-				login = fmt.Sprintf("%s_%d", u.Login, i)
-			}
+		login, e := s.restoredLogin(u, force, mapValues(newLogins))
+		if e != nil {
+			return e
+		}
+		if login != u.Login {
 			newLogins[u.ID] = login
 		}
 	}
@@ -686,7 +629,7 @@ func (s *Server) restoreTenant(w http.ResponseWriter, r *http.Request) {
 		u.DeletedAt = nil
 		s.touchUser(u)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 func mapValues(m map[string]string) []string {
@@ -702,26 +645,23 @@ type IDList struct {
 	Items []string `json:"items"`
 }
 
-func (s *Server) tenantChildren(w http.ResponseWriter, r *http.Request) {
+func (s *Server) tenantChildren(w http.ResponseWriter, r *http.Request) *apiError {
 	allowDeleted, e := queryBool(r, "allow_deleted")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	order := r.URL.Query().Get("order")
 	if order == "" {
 		order = "name"
 	}
 	if !slices.Contains([]string{"as_is", "name", "-name", "status", "-status"}, order) {
-		writeAPIError(w, errBadRequest("order must be one of as_is, name, status (optionally prefixed with -)"))
-		return
+		return errBadRequest("order must be one of as_is, name, status (optionally prefixed with -)")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	children := s.childTenants(t.ID, allowDeleted)
 	switch strings.TrimPrefix(order, "-") {
@@ -737,7 +677,7 @@ func (s *Server) tenantChildren(w http.ResponseWriter, r *http.Request) {
 	for _, c := range children {
 		ids = append(ids, c.ID)
 	}
-	writeJSON(w, http.StatusOK, IDList{Items: ids})
+	return reply(w, http.StatusOK, IDList{Items: ids})
 }
 
 // boolOrder sorts enabled objects first.
@@ -751,23 +691,20 @@ func boolOrder(a, b bool) int {
 	return 1
 }
 
-func (s *Server) tenantUsers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) tenantUsers(w http.ResponseWriter, r *http.Request) *apiError {
 	allowDeleted, e := queryBool(r, "allow_deleted")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	grand, e := queryBool(r, "include_grand_children")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	tenantIDs := map[string]bool{t.ID: true}
 	if grand {
@@ -788,7 +725,7 @@ func (s *Server) tenantUsers(w http.ResponseWriter, r *http.Request) {
 	for _, u := range users {
 		ids = append(ids, u.ID)
 	}
-	writeJSON(w, http.StatusOK, IDList{Items: ids})
+	return reply(w, http.StatusOK, IDList{Items: ids})
 }
 
 // userSortName is the vendor's default order: first and last name, or the login without names.
@@ -810,150 +747,26 @@ type TenantList struct {
 var tenantStampFields = []string{"id", "parent_id", "version", "created_at", "updated_at", "deleted_at", "contacts", "offering_items"}
 var tenantBasicFields = append(slices.Clone(tenantStampFields), "name", "kind", "enabled")
 
-// lodFields tells which keys a level of detail keeps; nil means all.
-func lodFields(lod string, stamps, basic []string) ([]string, *apiError) {
-	switch lod {
-	case "", "full":
-		return nil, nil
-	case "stamps":
-		return stamps, nil
-	case "basic":
-		return basic, nil
-	}
-	return nil, errBadRequest("lod must be stamps, basic or full, got %q", lod)
-}
-
-// project renders v as a JSON object keeping only fields (all when nil).
-func project(v any, fields []string) map[string]any {
-	data, _ := json.Marshal(v)
-	var m map[string]any
-	_ = json.Unmarshal(data, &m)
-	if fields == nil {
-		return m
-	}
-	out := make(map[string]any, len(fields))
-	for _, f := range fields {
-		if val, ok := m[f]; ok {
-			out[f] = val
-		}
-	}
-	return out
-}
-
-// splitIDs reads a comma-separated id list of at most 100 lowercase UUIDs.
-func splitIDs(name, v string) ([]string, *apiError) {
-	var out []string
-	for _, id := range strings.Split(v, ",") {
-		id = strings.TrimSpace(id)
-		if !validUUID(id) {
-			return nil, errBadRequest("%s: %q is not a lowercase UUID", name, id)
-		}
-		out = append(out, id)
-	}
-	if len(out) > 100 {
-		return nil, errBadRequest("%s takes at most 100 ids, got %d", name, len(out))
-	}
-	return out, nil
-}
-
-// exclusive refuses a query that sets more than one of names.
-func exclusive(q map[string][]string, names ...string) *apiError {
-	var set []string
-	for _, n := range names {
-		if v, ok := q[n]; ok && len(v) > 0 && v[0] != "" {
-			set = append(set, n)
-		}
-	}
-	if len(set) > 1 {
-		return errBadRequest("%s are mutually exclusive", strings.Join(set, " and "))
-	}
-	return nil
-}
-
-// listQuery is what GET /tenants and GET /users share in their queries.
-type listQuery struct {
-	limit        int
-	fields       []string
-	since        time.Time
-	allowDeleted bool
-	uuids        []string
-}
-
-// parseListQuery reads limit, lod, updated_since, allow_deleted and uuids,
-// and checks that the named ID filters are UUIDs.
-func parseListQuery(q url.Values, defaultLimit int, stamps, basic []string, idFilters ...string) (listQuery, *apiError) {
-	var lq listQuery
-	var e *apiError
-	if lq.limit, e = pageLimit(q, defaultLimit); e != nil {
-		return lq, e
-	}
-	if lq.fields, e = lodFields(q.Get("lod"), stamps, basic); e != nil {
-		return lq, e
-	}
-	if lq.since, e = parseSince(q.Get("updated_since")); e != nil {
-		return lq, e
-	}
-	lq.allowDeleted = q.Get("allow_deleted") == "true"
-	if v := q.Get("uuids"); v != "" {
-		if lq.uuids, e = splitIDs("uuids", v); e != nil {
-			return lq, e
-		}
-	}
-	for _, name := range idFilters {
-		if v := q.Get(name); v != "" && !validUUID(v) {
-			return lq, errBadRequest("%s must be a lowercase UUID", name)
-		}
-	}
-	return lq, nil
-}
-
-func parseSince(v string) (time.Time, *apiError) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	t, err := parseTime(v)
-	if err != nil {
-		return time.Time{}, errBadRequest("updated_since: %v", err)
-	}
-	return t, nil
-}
-
-// updatedSince keeps objects changed at or after since; "at" too, so a client that passes the
-// previous answer's timestamp never misses a change made in the same instant.
-func updatedSince(updatedAt string, since time.Time) bool {
-	if since.IsZero() {
-		return true
-	}
-	t, err := parseTime(updatedAt)
-	return err == nil && !t.Before(since)
-}
-
-func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) *apiError {
 	q, last, e := pageQuery(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := exclusive(q, "uuids", "parent_id", "subtree_root_id"); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	lq, e := parseListQuery(q, 5000, tenantStampFields, tenantBasicFields, "parent_id", "subtree_root_id")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	limit, fields, since, allowDeleted, uuids := lq.limit, lq.fields, lq.since, lq.allowDeleted, lq.uuids
-	var withItems, withInfraItems bool
-	for name, dst := range map[string]*bool{"with_offering_items": &withItems, "with_infra_offering_items": &withInfraItems} {
-		if v := q.Get(name); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				writeAPIError(w, errBadRequest("query parameter %s must be a boolean, got %q", name, v))
-				return
-			}
-			*dst = b
-		}
+	withItems, e := boolParam(q, "with_offering_items")
+	if e != nil {
+		return e
+	}
+	withInfraItems, e := boolParam(q, "with_infra_offering_items")
+	if e != nil {
+		return e
 	}
 	c := s.caller(r)
 	s.mu.Lock()
@@ -968,8 +781,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			if !s.inScope(c.TenantID, id) {
-				writeAPIError(w, errForbidden())
-				return
+				return errForbidden()
 			}
 			candidates = append(candidates, t)
 		}
@@ -977,8 +789,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 	case q.Get("parent_id") != "":
 		p, e := s.lookupTenant(c, q.Get("parent_id"), allowDeleted)
 		if e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 		candidates = s.childTenants(p.ID, allowDeleted)
 	default:
@@ -988,8 +799,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 		}
 		root, e := s.lookupTenant(c, rootID, allowDeleted)
 		if e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 		candidates = s.subtree(root.ID, allowDeleted)
 		byLevel = true
@@ -1022,7 +832,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Items = append(out.Items, item)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 // listedItems is the offering_items of a GET /tenants item. The official document requires the key
@@ -1042,15 +852,14 @@ func (s *Server) listedItems(tenantID string, withItems, withInfraItems bool) []
 	return out
 }
 
-func (s *Server) getPricing(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getPricing(w http.ResponseWriter, r *http.Request) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, s.pricingOf(t))
+	return reply(w, http.StatusOK, s.pricingOf(t))
 }
 
 // pricingOf returns t's pricing, making it for tenants from a state file that predates it.
@@ -1072,51 +881,43 @@ type pricingRequest struct {
 
 var pricingModes = []string{"trial", "production", "suspended"}
 
-func (s *Server) updatePricing(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updatePricing(w http.ResponseWriter, r *http.Request) *apiError {
 	var req pricingRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Version == nil {
-		writeAPIError(w, errBadRequest("version is required"))
-		return
+		return errBadRequest("version is required")
 	}
 	if req.Mode != nil && !slices.Contains(pricingModes, *req.Mode) {
-		writeAPIError(w, errBadRequest("mode must be one of %s", strings.Join(pricingModes, ", ")))
-		return
+		return errBadRequest("mode must be one of %s", strings.Join(pricingModes, ", "))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	p := s.pricingOf(t)
 	if e := checkVersion(p.Version, *req.Version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	next := *p
 	if req.Mode != nil && *req.Mode != p.Mode {
 		switch {
 		case *req.Mode == "trial" && p.ProductionStartDate != nil:
-			writeAPIError(w, errBadRequest("a tenant in production cannot go back to trial"))
-			return
+			return errBadRequest("a tenant in production cannot go back to trial")
 		case *req.Mode == "production" && p.ProductionStartDate == nil:
 			next.ProductionStartDate = ptr(s.timestamp())
 		}
 		next.Mode = *req.Mode
 	}
-	if req.Currency.Set {
-		next.Currency = req.Currency.Value
-	}
+	req.Currency.apply(&next.Currency)
 	next.Version = s.nextVersion()
 	*p = next
 	t.PricingMode = p.Mode
 	t.ProductionStartDate = p.ProductionStartDate
-	writeJSON(w, http.StatusOK, p)
+	return reply(w, http.StatusOK, p)
 }
 
 // TenantMFAStatus is the answer of GET /tenants/{id}/mfa/status.
@@ -1149,41 +950,36 @@ func (s *Server) mfaStatusOf(t *Tenant) TenantMFAStatus {
 	return out
 }
 
-func (s *Server) getTenantMFA(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getTenantMFA(w http.ResponseWriter, r *http.Request) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, s.mfaStatusOf(t))
+	return reply(w, http.StatusOK, s.mfaStatusOf(t))
 }
 
 type mfaRequest struct {
 	Enabled *bool `json:"enabled"`
 }
 
-func (s *Server) updateTenantMFA(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateTenantMFA(w http.ResponseWriter, r *http.Request) *apiError {
 	var req mfaRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Enabled == nil {
-		writeAPIError(w, errBadRequest("enabled is required"))
-		return
+		return errBadRequest("enabled is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if !mfaUpdateAllowed(t.Kind) {
-		writeAPIError(w, errBadRequest("MFA cannot be toggled on a %s tenant", t.Kind))
-		return
+		return errBadRequest("MFA cannot be toggled on a %s tenant", t.Kind)
 	}
 	status := "disabled"
 	if *req.Enabled {
@@ -1193,7 +989,7 @@ func (s *Server) updateTenantMFA(w http.ResponseWriter, r *http.Request) {
 		t.MFAStatus = status
 		s.touchTenant(t)
 	}
-	writeJSON(w, http.StatusOK, s.mfaStatusOf(t))
+	return reply(w, http.StatusOK, s.mfaStatusOf(t))
 }
 
 type defaultIDPRequest struct {
@@ -1202,31 +998,26 @@ type defaultIDPRequest struct {
 	ApplyToChildren bool    `json:"apply_to_children"`
 }
 
-func (s *Server) updateDefaultIDP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateDefaultIDP(w http.ResponseWriter, r *http.Request) *apiError {
 	var req defaultIDPRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	switch {
 	case req.Version == nil:
-		writeAPIError(w, errBadRequest("version is required"))
-		return
+		return errBadRequest("version is required")
 	case req.IDPID == nil || !validUUID(*req.IDPID):
-		writeAPIError(w, errBadRequest("idp_id is required and must be a lowercase UUID"))
-		return
+		return errBadRequest("idp_id is required and must be a lowercase UUID")
 	}
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(t.Version, *req.Version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	targets := []*Tenant{t}
 	if req.ApplyToChildren {
@@ -1239,5 +1030,5 @@ func (s *Server) updateDefaultIDP(w http.ResponseWriter, r *http.Request) {
 			s.touchTenant(x)
 		}
 	}
-	writeJSON(w, http.StatusOK, s.renderTenant(t))
+	return reply(w, http.StatusOK, s.renderTenant(t))
 }

@@ -55,14 +55,6 @@ type UsageOfferingItem struct {
 	Quota  Quota `json:"quota"`
 }
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("GET /api/2/tenants/{tenant_id}/usages", s.getUsages)
-		s.handle("GET /api/2/tenants/usages", s.batchUsages)
-		s.handle("PUT /api/2/tenants/usages", s.reportUsages)
-	})
-}
-
 // SetUsage records a tenant's usage, as the services would report it. infraID is needed for the
 // usages of infra items (storage, fc_storage, dr_storage) and ignored otherwise.
 func (s *Server) SetUsage(tenantID, usageName, infraID string, value float64) {
@@ -168,40 +160,21 @@ func monthStart(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
 }
 
-func (s *Server) getUsages(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getUsages(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, e := s.lookupTenant(c, r.PathValue("tenant_id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": s.usagesOf(t, csvList(r, "usage_names"), csvList(r, "editions"))})
+	return reply(w, http.StatusOK, map[string]any{"items": s.usagesOf(t, csvList(r, "usage_names"), csvList(r, "editions"))})
 }
 
-func (s *Server) batchUsages(w http.ResponseWriter, r *http.Request) {
-	c := s.caller(r)
-	ids, e := uuidList(r, "tenants")
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	items := []TenantUsages{}
-	for _, id := range ids {
-		t, e := s.lookupTenant(c, id, false)
-		if e != nil {
-			if e.Status == http.StatusNotFound {
-				continue
-			}
-			writeAPIError(w, e)
-			return
-		}
-		items = append(items, TenantUsages{Tenant: t.ID, Usages: s.usagesOf(t, csvList(r, "usage_names"), csvList(r, "editions"))})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+func (s *Server) batchUsages(w http.ResponseWriter, r *http.Request) *apiError {
+	return serveBatch(s, w, r, "tenants", s.readTenant, func(_ callerInfo, t *Tenant) TenantUsages {
+		return TenantUsages{Tenant: t.ID, Usages: s.usagesOf(t, csvList(r, "usage_names"), csvList(r, "editions"))}
+	})
 }
 
 // TenantUsages is one entry of GET /tenants/usages: a requested tenant and its usages.
@@ -229,21 +202,19 @@ type UsageReportResult struct {
 
 // reportUsages is the services' usage feed. The reference restricts it to clients registered in the
 // root tenant; every entry succeeds or fails on its own.
-func (s *Server) reportUsages(w http.ResponseWriter, r *http.Request) {
+func (s *Server) reportUsages(w http.ResponseWriter, r *http.Request) *apiError {
 	c := s.caller(r)
 	var req struct {
 		Items []UsageReportItem `json:"items"`
 	}
 	// The official body and its items are open: keys the emulator does not know are ignored.
 	if e := s.decodeJSON(r, &req, true); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.TenantID != s.st.Bootstrap.RootTenantID {
-		writeAPIError(w, errorf(http.StatusForbidden, codeAccessDenied, "usages can be reported only by clients of the root tenant"))
-		return
+		return errorf(http.StatusForbidden, codeAccessDenied, "usages can be reported only by clients of the root tenant")
 	}
 	out := make([]UsageReportResult, 0, len(req.Items))
 	for _, it := range req.Items {
@@ -253,7 +224,7 @@ func (s *Server) reportUsages(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, res)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": out})
+	return reply(w, http.StatusOK, map[string]any{"items": out})
 }
 
 // applyUsageReport validates and records one usage entry. Call with s.mu held.
@@ -311,31 +282,26 @@ type AdminUsage struct {
 }
 
 // serveAdminUsages lets tests create usage without a root client: PUT /_emulator/usages.
-func (s *Server) serveAdminUsages(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveAdminUsages(w http.ResponseWriter, r *http.Request) *apiError {
 	if r.Method != http.MethodPut {
-		methodNotAllowed(w, "PUT")
-		return
+		return methodNotAllowed(w, "PUT")
 	}
 	var req AdminUsage
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.st.Tenants[req.TenantID]
 	if !ok || t.DeletedAt != nil {
-		writeAPIError(w, errNotFound("tenant", req.TenantID))
-		return
+		return errNotFound("tenant", req.TenantID)
 	}
 	if e := s.validateUsage(req.UsageName, req.InfraID); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Value == nil || *req.Value < 0 {
-		writeAPIError(w, errBadRequest("value is required and must not be negative"))
-		return
+		return errBadRequest("value is required and must not be negative")
 	}
 	s.setUsage(t.ID, req.UsageName, req.InfraID, "", *req.Value)
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }

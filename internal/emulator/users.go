@@ -9,23 +9,6 @@ import (
 	"strings"
 )
 
-func init() {
-	addRoutes(func(s *Server) {
-		s.handle("POST /api/2/users", s.createUser)
-		s.handle("GET /api/2/users", s.listUsers)
-		s.handle("GET /api/2/users/check_login", s.checkLogin)
-		s.handle("GET /api/2/users/{id}", s.getUser)
-		s.handle("PUT /api/2/users/{id}", s.updateUser)
-		s.handle("DELETE /api/2/users/{id}", s.deleteUser)
-		s.handle("POST /api/2/users/{id}/restore", s.restoreUser)
-		s.handle("GET /api/2/users/{id}/access_policies", s.getAccessPolicies)
-		s.handle("PUT /api/2/users/{id}/access_policies", s.putAccessPolicies)
-		s.handle("POST /api/2/users/{id}/password", s.setPassword)
-		s.handle("POST /api/2/users/{id}/send-activation-email", s.sendActivationEmail)
-		s.handle("PUT /api/2/users/{id}/mfa/status", s.updateUserMFA)
-	})
-}
-
 var notificationKinds = []string{
 	"maintenance", "quota", "reports", "backup_error", "backup_warning", "backup_info", "backup_daily_report",
 	"backup_critical", "device_control_warning", "certificate_management_error", "certificate_management_warning",
@@ -70,6 +53,23 @@ func (s *Server) loginTaken(login, exceptID string) bool {
 
 func errLoginTaken(login string) *apiError {
 	return errorf(http.StatusConflict, codeNameConflict, "login %q is already taken", login)
+}
+
+// restoredLogin is the login a deleted user comes back with: its own while no live user took it,
+// else (with force) the first "login_N" that no live user has and that is not in reserved.
+// Call with s.mu held.
+func (s *Server) restoredLogin(u *User, force bool, reserved []string) (string, *apiError) {
+	if !s.loginTaken(u.Login, u.ID) {
+		return u.Login, nil
+	}
+	if !force {
+		return "", errLoginTaken(u.Login)
+	}
+	login := u.Login
+	for i := 1; s.loginTaken(login, u.ID) || slices.Contains(reserved, login); i++ {
+		login = fmt.Sprintf("%s_%d", u.Login, i)
+	}
+	return login, nil
 }
 
 // usersWhere lists users matching keep, sorted by creation. Call with s.mu held.
@@ -144,18 +144,16 @@ type userCreateRequest struct {
 	DisableAfter        *string         `json:"disable_after"`
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) *apiError {
 	var req userCreateRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	u, e := s.createUserLocked(s.caller(r), req)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, u)
+	return reply(w, http.StatusOK, u)
 }
 
 func (s *Server) createUserLocked(c callerInfo, req userCreateRequest) (User, *apiError) {
@@ -216,15 +214,9 @@ func (s *Server) createUserLocked(c callerInfo, req userCreateRequest) (User, *a
 	if req.Notifications != nil {
 		u.Notifications = slices.Clone(req.Notifications)
 	}
-	if req.Enabled != nil {
-		u.Enabled = *req.Enabled
-	}
-	if req.Language != nil {
-		u.Language = *req.Language
-	}
-	if req.IDPID != nil {
-		u.IDPID = *req.IDPID
-	}
+	setIf(&u.Enabled, req.Enabled)
+	setIf(&u.Language, req.Language)
+	setIf(&u.IDPID, req.IDPID)
 	if t.MFAStatus == "enabled" {
 		u.MFAStatus = "enabled"
 	}
@@ -242,53 +234,46 @@ func (s *Server) createUserLocked(c callerInfo, req userCreateRequest) (User, *a
 	return renderUser(u), nil
 }
 
-func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) *apiError {
 	allowDeleted, e := queryBool(r, "allow_deleted")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), allowDeleted)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, renderUser(u))
+	return reply(w, http.StatusOK, renderUser(u))
 }
 
 var userStampFields = []string{"id", "version", "tenant_id", "created_at", "updated_at", "deleted_at", "access_policies", "origin_id", "origin_external_id", "disable_after"}
 var userBasicFields = append(slices.Clone(userStampFields), "personal_tenant_id", "login", "enabled")
 
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) *apiError {
 	q, last, e := pageQuery(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	for _, set := range [][]string{{"uuids", "tenant_id"}, {"uuids", "subtree_root_tenant_id"}, {"uuids", "external_ids"}, {"subtree_root_tenant_id", "tenant_id"}, {"subtree_root_tenant_id", "external_ids"}} {
 		if e := exclusive(q, set...); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 	}
 	if q.Get("external_ids") != "" && q.Get("tenant_id") == "" {
-		writeAPIError(w, errBadRequest("external_ids requires tenant_id"))
-		return
+		return errBadRequest("external_ids requires tenant_id")
 	}
 	lq, e := parseListQuery(q, 2000, userStampFields, userBasicFields, "tenant_id", "subtree_root_tenant_id")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	limit, fields, since, allowDeleted, uuids := lq.limit, lq.fields, lq.since, lq.allowDeleted, lq.uuids
 	var externalIDs []string
 	if v := q.Get("external_ids"); v != "" {
 		externalIDs = strings.Split(v, ",")
 		if len(externalIDs) > 100 {
-			writeAPIError(w, errBadRequest("external_ids takes at most 100 ids"))
-			return
+			return errBadRequest("external_ids takes at most 100 ids")
 		}
 	}
 	originID := q.Get("origin_id")
@@ -300,16 +285,14 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 	case uuids != nil:
 		for _, id := range uuids {
 			if u, ok := s.st.Users[id]; ok && !s.inScope(c.TenantID, u.TenantID) {
-				writeAPIError(w, errForbidden())
-				return
+				return errForbidden()
 			}
 		}
 		keep = func(u *User) bool { return slices.Contains(uuids, u.ID) }
 	case q.Get("tenant_id") != "":
 		t, e := s.lookupTenant(c, q.Get("tenant_id"), allowDeleted)
 		if e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 		keep = func(u *User) bool {
 			return u.TenantID == t.ID && (externalIDs == nil || (u.ExternalID != nil && slices.Contains(externalIDs, *u.ExternalID)))
@@ -321,8 +304,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		root, e := s.lookupTenant(c, rootID, allowDeleted)
 		if e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 		ids := map[string]bool{}
 		for _, t := range s.subtree(root.ID, allowDeleted) {
@@ -347,22 +329,20 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		}
 		out.Items = append(out.Items, item)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
-func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) checkLogin(w http.ResponseWriter, r *http.Request) *apiError {
 	login := r.URL.Query().Get("username")
 	if login == "" || !loginPattern.MatchString(login) {
-		writeError(w, http.StatusNotAcceptable, 0, "username is required and must be a valid login")
-		return
+		return errorf(http.StatusNotAcceptable, 0, "username is required and must be a valid login")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.loginTaken(login, "") {
-		writeAPIError(w, errLoginTaken(login))
-		return
+		return errLoginTaken(login)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 type userUpdateRequest struct {
@@ -377,92 +357,67 @@ type userUpdateRequest struct {
 	DisableAfter  optString       `json:"disable_after"`
 }
 
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) *apiError {
 	var req userUpdateRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	switch {
 	case req.Version == nil:
-		writeAPIError(w, errBadRequest("version is required"))
-		return
+		return errBadRequest("version is required")
 	case req.Login != nil && !loginPattern.MatchString(*req.Login):
-		writeAPIError(w, errBadRequest("login %q is not valid", *req.Login))
-		return
+		return errBadRequest("login %q is not valid", *req.Login)
 	case req.IDPID != nil && !validUUID(*req.IDPID):
-		writeAPIError(w, errBadRequest("idp_id must be a lowercase UUID"))
-		return
+		return errBadRequest("idp_id must be a lowercase UUID")
 	case req.DisableAfter.Value != nil && !disableAfterPattern.MatchString(*req.DisableAfter.Value):
-		writeAPIError(w, errBadRequest("disable_after must be an RFC 3339 timestamp"))
-		return
+		return errBadRequest("disable_after must be an RFC 3339 timestamp")
 	}
 	if e := checkStrings("notifications", req.Notifications, notificationKinds); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(u.Version, *req.Version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	contact, e := decodeContact(req.Contact, u.Contact)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Login != nil && !strings.EqualFold(*req.Login, u.Login) && s.loginTaken(*req.Login, u.ID) {
-		writeAPIError(w, errLoginTaken(*req.Login))
-		return
+		return errLoginTaken(*req.Login)
 	}
 	u.Contact = contact
-	if req.Login != nil {
-		u.Login = *req.Login
-	}
-	if req.ExternalID.Set {
-		u.ExternalID = req.ExternalID.Value
-	}
-	if req.IDPID != nil {
-		u.IDPID = *req.IDPID
-	}
-	if req.Enabled != nil {
-		u.Enabled = *req.Enabled
-	}
-	if req.Language != nil {
-		u.Language = *req.Language
-	}
+	setIf(&u.Login, req.Login)
+	req.ExternalID.apply(&u.ExternalID)
+	setIf(&u.IDPID, req.IDPID)
+	setIf(&u.Enabled, req.Enabled)
+	setIf(&u.Language, req.Language)
 	if req.Notifications != nil {
 		u.Notifications = slices.Clone(req.Notifications)
 	}
-	if req.DisableAfter.Set {
-		u.DisableAfter = req.DisableAfter.Value
-	}
+	req.DisableAfter.apply(&u.DisableAfter)
 	s.touchUser(u)
-	writeJSON(w, http.StatusOK, renderUser(u))
+	return reply(w, http.StatusOK, renderUser(u))
 }
 
-func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) *apiError {
 	version, e := queryVersion(r)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if e := checkVersion(u.Version, version); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	now := s.timestamp()
 	u.DeletedAt = ptr(now)
@@ -473,44 +428,33 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 			s.touchTenant(pt)
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
-func (s *Server) restoreUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) restoreUser(w http.ResponseWriter, r *http.Request) *apiError {
 	force, e := queryBool(r, "force")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	enable, e := queryBool(r, "enable")
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), true)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if u.DeletedAt == nil {
-		writeAPIError(w, errBadRequest("user %s is not deleted", u.ID))
-		return
+		return errBadRequest("user %s is not deleted", u.ID)
 	}
 	if t := s.st.Tenants[u.TenantID]; t == nil || t.DeletedAt != nil {
-		writeAPIError(w, errBadRequest("user %s cannot be restored while its tenant is deleted; restore the tenant", u.ID))
-		return
+		return errBadRequest("user %s cannot be restored while its tenant is deleted; restore the tenant", u.ID)
 	}
-	login := u.Login
-	if s.loginTaken(login, u.ID) {
-		if !force {
-			writeAPIError(w, errLoginTaken(login))
-			return
-		}
-		for i := 1; s.loginTaken(login, u.ID); i++ {
-			login = fmt.Sprintf("%s_%d", u.Login, i)
-		}
+	login, e := s.restoredLogin(u, force, nil)
+	if e != nil {
+		return e
 	}
 	u.Login = login
 	u.DeletedAt = nil
@@ -524,7 +468,7 @@ func (s *Server) restoreUser(w http.ResponseWriter, r *http.Request) {
 			s.touchTenant(pt)
 		}
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 // AccessPolicyList is the body of GET and PUT /users/{id}/access_policies.
@@ -534,15 +478,14 @@ type AccessPolicyList struct {
 	Paging    Paging         `json:"paging"`
 }
 
-func (s *Server) getAccessPolicies(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getAccessPolicies(w http.ResponseWriter, r *http.Request) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
-	writeJSON(w, http.StatusOK, AccessPolicyList{Timestamp: s.timestamp(), Items: renderUser(u).AccessPolicies})
+	return reply(w, http.StatusOK, AccessPolicyList{Timestamp: s.timestamp(), Items: renderUser(u).AccessPolicies})
 }
 
 // accessPolicyInput is one item of a PUT: what the client says, plus the fields of a GET answer so
@@ -574,23 +517,20 @@ type accessPolicyPut struct {
 // other item is a new policy and gets a new id, whatever id it was sent with (clients send new
 // policies with the zero UUID as id and issuer_id, and version 0). The official body and its items
 // are open, so fields the emulator does not know are ignored.
-func (s *Server) putAccessPolicies(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putAccessPolicies(w http.ResponseWriter, r *http.Request) *apiError {
 	var req accessPolicyPut
 	if e := s.decodeJSON(r, &req, true); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Items == nil {
-		writeAPIError(w, errBadRequest("items is required"))
-		return
+		return errBadRequest("items is required")
 	}
 	c := s.caller(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(c, r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	type policyKey struct{ tenant, role, ns, path string }
 	existing := map[policyKey]AccessPolicy{}
@@ -603,25 +543,19 @@ func (s *Server) putAccessPolicies(w http.ResponseWriter, r *http.Request) {
 	for i, in := range req.Items {
 		switch {
 		case in.TrusteeType != "user":
-			writeAPIError(w, errBadRequest("items[%d].trustee_type must be user", i))
-			return
+			return errBadRequest("items[%d].trustee_type must be user", i)
 		case in.TrusteeID != u.ID:
-			writeAPIError(w, errBadRequest("items[%d].trustee_id must be the user's id %s", i, u.ID))
-			return
+			return errBadRequest("items[%d].trustee_id must be the user's id %s", i, u.ID)
 		case !slices.Contains(roleIDs, in.RoleID):
-			writeAPIError(w, errBadRequest("items[%d].role_id %q is not a known role (%s)", i, in.RoleID, strings.Join(roleIDs, ", ")))
-			return
+			return errBadRequest("items[%d].role_id %q is not a known role (%s)", i, in.RoleID, strings.Join(roleIDs, ", "))
 		case !validUUID(in.TenantID):
-			writeAPIError(w, errBadRequest("items[%d].tenant_id must be a lowercase UUID", i))
-			return
+			return errBadRequest("items[%d].tenant_id must be a lowercase UUID", i)
 		}
 		if _, e := s.lookupTenant(c, in.TenantID, false); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 		if in.TenantID != u.TenantID && !s.isDescendant(in.TenantID, u.TenantID) {
-			writeAPIError(w, errBadRequest("items[%d].tenant_id %s is outside the user's tenant", i, in.TenantID))
-			return
+			return errBadRequest("items[%d].tenant_id %s is outside the user's tenant", i, in.TenantID)
 		}
 		k := policyKey{in.TenantID, in.RoleID, in.ResourceNamespace, in.ResourcePath}
 		if seen[k] {
@@ -642,82 +576,72 @@ func (s *Server) putAccessPolicies(w http.ResponseWriter, r *http.Request) {
 		out = []AccessPolicy{}
 	}
 	u.AccessPolicies = out
-	writeJSON(w, http.StatusOK, AccessPolicyList{Timestamp: now, Items: slices.Clone(out)})
+	return reply(w, http.StatusOK, AccessPolicyList{Timestamp: now, Items: slices.Clone(out)})
 }
 
 type passwordRequest struct {
 	Password *string `json:"password"`
 }
 
-func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
+func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) *apiError {
 	var req passwordRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Password == nil || *req.Password == "" {
-		writeAPIError(w, errBadRequest("password is required"))
-		return
+		return errBadRequest("password is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	s.st.Passwords[u.ID] = *req.Password
 	if !u.Activated {
 		u.Activated = true
 		s.touchUser(u)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
 // sendActivationEmail counts the mails instead of sending them, so tests can assert on them.
-func (s *Server) sendActivationEmail(w http.ResponseWriter, r *http.Request) {
+func (s *Server) sendActivationEmail(w http.ResponseWriter, r *http.Request) *apiError {
 	if r.ContentLength > 0 {
 		var body map[string]any
 		if e := s.decodeJSON(r, &body, true); e != nil {
-			writeAPIError(w, e)
-			return
+			return e
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if u.Activated {
-		writeAPIError(w, errBadRequest("user %s is already activated", u.ID))
-		return
+		return errBadRequest("user %s is already activated", u.ID)
 	}
 	if u.Contact.Email == "" {
-		writeAPIError(w, errBadRequest("user %s has no email address to send the activation link to", u.ID))
-		return
+		return errBadRequest("user %s has no email address to send the activation link to", u.ID)
 	}
 	s.st.ActivationEmails[u.ID]++
-	w.WriteHeader(http.StatusNoContent)
+	return replyStatus(w, http.StatusNoContent)
 }
 
-func (s *Server) updateUserMFA(w http.ResponseWriter, r *http.Request) {
+func (s *Server) updateUserMFA(w http.ResponseWriter, r *http.Request) *apiError {
 	var req mfaRequest
 	if e := s.decodeJSON(r, &req, false); e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	if req.Enabled == nil {
-		writeAPIError(w, errBadRequest("enabled is required"))
-		return
+		return errBadRequest("enabled is required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, e := s.lookupUser(s.caller(r), r.PathValue("id"), false)
 	if e != nil {
-		writeAPIError(w, e)
-		return
+		return e
 	}
 	status := "disabled"
 	if *req.Enabled {
@@ -725,8 +649,7 @@ func (s *Server) updateUserMFA(w http.ResponseWriter, r *http.Request) {
 	}
 	if !*req.Enabled {
 		if t := s.st.Tenants[u.TenantID]; t != nil && t.MFAStatus == "enabled" {
-			writeAPIError(w, errBadRequest("MFA cannot be turned off for a user while the tenant enforces it"))
-			return
+			return errBadRequest("MFA cannot be turned off for a user while the tenant enforces it")
 		}
 	}
 	if u.MFAStatus != status {
@@ -734,5 +657,5 @@ func (s *Server) updateUserMFA(w http.ResponseWriter, r *http.Request) {
 		s.touchUser(u)
 	}
 	// The official document answers 200 with no body.
-	w.WriteHeader(http.StatusOK)
+	return replyStatus(w, http.StatusOK)
 }
