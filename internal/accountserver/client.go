@@ -228,6 +228,7 @@ func (r *request) path() (string, error) {
 // or sets a state, so a repeat is harmless (a committed repeat answers "stale version", which the
 // caller handles by reading again). A POST is retried only when the server certainly did not act on
 // it: a 429, a 401 (the token is refreshed), a failed token fetch, or a connection that was never made.
+// retryDecision makes that choice; do draws the backoff and carries the choice out.
 func (c *Client) do(ctx context.Context, r *request) error {
 	if _, err := r.path(); err != nil {
 		return newLocalError(r.op, kindInvalid, err.Error(), c.redactor(r.secrets...))
@@ -242,12 +243,18 @@ func (c *Client) do(ctx context.Context, r *request) error {
 		}
 		body = b
 	}
-	idempotent := r.method != http.MethodPost
 	var last *Error
 	reauthenticated := false
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
 		if err := c.wait(ctx); err != nil {
 			return c.stopped(r.op, err, last)
+		}
+		in := attemptOutcome{
+			Method:          r.method,
+			Attempt:         attempt,
+			MaxAttempts:     c.maxAttempts,
+			Reauthenticated: reauthenticated,
+			Backoff:         c.backoff(attempt),
 		}
 		token, _, err := c.auth.get(ctx)
 		if err != nil {
@@ -255,15 +262,17 @@ func (c *Client) do(ctx context.Context, r *request) error {
 				return c.stopped(r.op, ctx.Err(), last)
 			}
 			e := prefixed(r.op, err, c.redactor(r.secrets...))
-			if !IsUnavailable(e) {
+			in.Failure = failureToken
+			if IsUnavailable(e) {
+				in.Failure = failureTokenUnavailable
+			}
+			d := retryDecision(in)
+			if !d.Retry {
 				return e
 			}
-			// The call itself was not sent: retrying is safe whatever its method.
 			last = e
-			if attempt < c.maxAttempts {
-				if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
-					return last
-				}
+			if err := c.sleep(ctx, d.Wait); err != nil {
+				return last
 			}
 			continue
 		}
@@ -273,15 +282,16 @@ func (c *Client) do(ctx context.Context, r *request) error {
 			if ctx.Err() != nil {
 				return c.stopped(r.op, ctx.Err(), last)
 			}
-			last = newTransportError(r.op, err, red)
-			if !idempotent && !neverSent(err) {
-				return last
+			e := newTransportError(r.op, err, red)
+			in.Failure, in.NeverSent = failureTransport, neverSent(err)
+			d := retryDecision(in)
+			if !d.Retry {
+				return e
 			}
-			if attempt < c.maxAttempts {
-				c.log.V(1).Info("account server request failed; retrying", "operation", r.operation(), "attempt", attempt, "error", last.Error())
-				if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
-					return last
-				}
+			last = e
+			c.log.V(1).Info("account server request failed; retrying", "operation", r.operation(), "attempt", attempt, "error", last.Error())
+			if err := c.sleep(ctx, d.Wait); err != nil {
+				return last
 			}
 			continue
 		}
@@ -290,41 +300,33 @@ func (c *Client) do(ctx context.Context, r *request) error {
 		}
 		retryAfter := parseRetryAfter(header.Get("Retry-After"), c.clock.Now())
 		e := newHTTPError(r.op, status, answer, retryAfter, red)
-		switch {
-		case status == http.StatusUnauthorized && !reauthenticated:
-			// The token expired early or was revoked: one fresh token, one more try, no backoff.
+		in.Status, in.RetryAfter = status, retryAfter
+		d := retryDecision(in)
+		if d.RefreshToken {
 			reauthenticated = true
 			c.auth.invalidate(token)
 			c.log.V(1).Info("account server refused the token; refreshing", "operation", r.operation())
-			last = e
+		}
+		if d.Pause > 0 {
+			c.pause(d.Pause, r.operation())
+		}
+		if !d.Retry {
+			return e
+		}
+		last = e
+		if d.Uncounted {
 			attempt--
-			continue
-		case status == http.StatusTooManyRequests:
-			pause := retryAfter
-			if pause <= 0 {
-				pause = c.backoff(attempt)
-			}
-			c.pause(pause, r.operation())
-			last = e
-			if attempt < c.maxAttempts {
-				// The pause itself is served in wait, where every caller of the connection honours it.
-				if err := c.sleep(ctx, c.backoff(attempt)); err != nil {
-					return last
-				}
-			}
-			continue
-		case status >= 500 && idempotent:
-			last = e
-			if attempt < c.maxAttempts {
-				d := max(c.backoff(attempt), retryAfter)
-				c.log.V(1).Info("account server answered with a server error; retrying", "operation", r.operation(), "status", status, "attempt", attempt, "backoff", d)
-				if err := c.sleep(ctx, d); err != nil {
-					return last
-				}
-			}
+		}
+		if d.Wait <= 0 {
+			// A refreshed token is tried at once.
 			continue
 		}
-		return e
+		if status >= 500 {
+			c.log.V(1).Info("account server answered with a server error; retrying", "operation", r.operation(), "status", status, "attempt", attempt, "backoff", d.Wait)
+		}
+		if err := c.sleep(ctx, d.Wait); err != nil {
+			return last
+		}
 	}
 	return last
 }
