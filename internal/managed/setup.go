@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 package managed
 
 import (
@@ -94,8 +78,9 @@ type Options[O Object] struct {
 // SetupWithManager registers the loop for one kind, with the indexes and
 // watches that wake an object when what it waits for changes, instead of
 // polling.
-func (r *Reconciler[O, R]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) error {
+func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) error {
 	ctx := context.Background()
+	r.capabilities()
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, r.New(), connectionIndex, func(o client.Object) []string {
 		if ref := o.(O).Managed().AccountServerRef; ref != nil {
@@ -170,7 +155,7 @@ func (r *Reconciler[O, R]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) e
 // waiting lists the managed objects selected by opts that are not Ready:
 // only those can be waiting for what changed. Ready objects are left alone,
 // so a busy referenced object costs its dependants nothing.
-func (r *Reconciler[O, R]) waiting(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
+func (r *Reconciler[O, R, X]) waiting(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
 	list := opts.List()
 	if err := r.Client.List(ctx, list, sel...); err != nil {
 		logf.FromContext(ctx).Error(err, "listing objects to wake")
@@ -188,7 +173,7 @@ func (r *Reconciler[O, R]) waiting(ctx context.Context, opts Options[O], sel ...
 }
 
 // all lists every managed object selected.
-func (r *Reconciler[O, R]) all(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
+func (r *Reconciler[O, R, X]) all(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
 	list := opts.List()
 	if err := r.Client.List(ctx, list, sel...); err != nil {
 		logf.FromContext(ctx).Error(err, "listing objects to wake")
@@ -204,7 +189,7 @@ func (r *Reconciler[O, R]) all(ctx context.Context, opts Options[O], sel ...clie
 
 // blockedBy wakes the managed objects a deleted dependent referred to, if
 // they are themselves being deleted (their deletion may have been waiting).
-func (r *Reconciler[O, R]) blockedBy(ctx context.Context, dependent client.Object, names []string) []reconcile.Request {
+func (r *Reconciler[O, R, X]) blockedBy(ctx context.Context, dependent client.Object, names []string) []reconcile.Request {
 	if dependent.GetDeletionTimestamp() == nil {
 		return nil
 	}

@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 package apiclient_test
 
 import (
@@ -89,8 +73,8 @@ var _ = Describe("ApiClient", func() {
 		secondID := string(second.Data["client_id"])
 		Expect(secondID).NotTo(Equal(id))
 		Expect(tokenWith(second)).To(Equal(tenant.Status.ID))
-		Expect(remoteClient(id).DeletedAt).NotTo(BeNil(), "the old client is deleted")
-		Expect(liveClientsOf(got)).To(HaveLen(1))
+		Eventually(func() *string { return remoteClient(id).DeletedAt }).ShouldNot(BeNil(), "the old client is deleted")
+		Eventually(func() []emulator.APIClient { return liveClientsOf(got) }).Should(HaveLen(1))
 		Eventually(func(g Gomega) []string { return eventsOf(g, c.Name) }).Should(ContainElement(
 			And(HavePrefix("Replaced: "), ContainSubstring(id), ContainSubstring(secondID), ContainSubstring("the Secret is missing"))))
 		secrets = append(secrets, string(second.Data["client_secret"]))
@@ -104,10 +88,10 @@ var _ = Describe("ApiClient", func() {
 		}).WithTimeout(30 * time.Second).Should(Succeed())
 		Expect(third.UID).To(Equal(second.UID), "the same Secret is written anew")
 		Expect(tokenWith(third)).To(Equal(tenant.Status.ID))
-		Expect(remoteClient(secondID).DeletedAt).NotTo(BeNil())
+		Eventually(func() *string { return remoteClient(secondID).DeletedAt }).ShouldNot(BeNil())
 		Eventually(func(g Gomega) string { return testenv.Fresh(suite, g, c).Status.ClientID }).Should(Equal(string(third.Data["client_id"])))
 		testenv.ExpectReady(suite, c)
-		Expect(liveClientsOf(got)).To(HaveLen(1))
+		Eventually(func() []emulator.APIClient { return liveClientsOf(got) }).Should(HaveLen(1))
 		Eventually(func(g Gomega) []string { return eventsOf(g, c.Name) }).Should(ContainElement(
 			And(HavePrefix("Replaced: "), ContainSubstring("the server refuses the Secret's credentials"))))
 		secrets = append(secrets, string(third.Data["client_secret"]))
@@ -164,7 +148,7 @@ var _ = Describe("ApiClient", func() {
 
 		Expect(suite.K8s.Delete(ctx, c)).To(Succeed())
 		testenv.ExpectGone(suite, c)
-		Expect(remoteClient(id).DeletedAt).NotTo(BeNil(), "the remote client is deleted")
+		Eventually(func() *string { return remoteClient(id).DeletedAt }).ShouldNot(BeNil(), "the remote client is deleted")
 		testenv.ExpectGone(suite, tenant)
 	})
 

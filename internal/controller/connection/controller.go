@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 // Package connection reconciles AccountServer and ClusterAccountServer: it
 // reads the credentials Secret, gets a token, finds the tenant the
 // credentials act in, and reports them in status. The client it builds is the
@@ -23,11 +7,9 @@ package connection
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,6 +26,7 @@ import (
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/conditions"
 	conn "github.com/tenant-operator/tenant-operator/internal/connection"
 )
 
@@ -113,14 +96,14 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		setConditions(status, obj.GetGeneration(), metav1.ConditionFalse, reason, checkErr.Error(), stalled)
 	}
 
-	if !equality.Semantic.DeepEqual(before, status) {
+	base := obj.DeepCopyObject().(T)
+	*base.ConnectionStatus() = *before
+	changed, err := conditions.PatchStatus(ctx, r.Client, base, obj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if changed {
 		wasReady := meta.IsStatusConditionTrue(before.Conditions, v1.ConditionReady)
-		base := obj.DeepCopyObject().(T)
-		*base.ConnectionStatus() = *before
-		patch := client.MergeFrom(base)
-		if err := r.Client.Status().Patch(ctx, obj, patch); err != nil {
-			return ctrl.Result{}, err
-		}
 		ready := meta.FindStatusCondition(status.Conditions, v1.ConditionReady)
 		switch {
 		case checkErr == nil && !wasReady:
@@ -134,7 +117,7 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		// The workqueue's exponential backoff decides when to try again.
 		return ctrl.Result{}, checkErr
 	}
-	return ctrl.Result{RequeueAfter: jitter(r.Registry.ResyncOf(obj))}, nil
+	return ctrl.Result{RequeueAfter: conditions.Jitter(r.Registry.ResyncOf(obj))}, nil
 }
 
 // check gets a token and the tenant the credentials act in, and records
@@ -179,27 +162,16 @@ func classify(err error) (reason string, stalled bool) {
 }
 
 func setConditions(s *v1.AccountServerStatus, gen int64, ready metav1.ConditionStatus, reason, msg string, stalled bool) {
-	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionReady, Status: ready, Reason: reason, Message: msg, ObservedGeneration: gen})
-	if ready == metav1.ConditionTrue {
-		meta.RemoveStatusCondition(&s.Conditions, v1.ConditionReconciling)
-		meta.RemoveStatusCondition(&s.Conditions, v1.ConditionStalled)
-		return
+	switch {
+	case ready == metav1.ConditionTrue:
+		conditions.Ready(&s.Conditions, gen, reason, msg)
+	case stalled:
+		conditions.Stalled(&s.Conditions, gen, reason, msg)
+	default:
+		conditions.Progressing(&s.Conditions, gen, reason, msg)
 	}
-	if stalled {
-		meta.RemoveStatusCondition(&s.Conditions, v1.ConditionReconciling)
-		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionStalled, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: gen})
-		return
-	}
-	meta.RemoveStatusCondition(&s.Conditions, v1.ConditionStalled)
-	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reason, Message: msg, ObservedGeneration: gen})
 }
 
-// jitter spreads resyncs of many objects over a tenth of the interval.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration(rand.Int64N(int64(d/10)+1))
-}
-
-// SetupWithManager registers the reconciler, its Secret index and watches.
 func (r *Reconciler[T]) SetupWithManager(mgr ctrl.Manager, name string) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), r.New(), secretIndex, func(o client.Object) []string {
 		c := o.(T)

@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 // Package offeringitemquota says how an OfferingItemQuota talks to the
 // account server: the listed offering items of one tenant, on or off, with
 // their quotas, and an optional edition switch. Every item it does not list
@@ -32,15 +16,15 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/applications"
-	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
+
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // Condition reasons of the OfferingItemQuota kind.
@@ -86,38 +70,37 @@ type resolved struct {
 	editionApp, edition string
 }
 
-type request = managed.Request[*v1.OfferingItemQuota]
+type request = managed.Request[*v1.OfferingItemQuota, resolved]
 
-// External talks to the account server about offering items.
+// External talks to the account server about offering items. It has no
+// Deleter: the items belong to the tenant, and deleting the object only
+// stops managing them. Turning a service off is said with enabled: false,
+// never implied by a deletion that could cut a customer's backups off (and
+// the server refuses, for instance, to turn off default storage while the
+// application's other items stay on). Nor a Finder: Create writes nothing,
+// so there is nothing to create twice.
 type External struct {
-	Reader client.Reader
-}
-
-var _ managed.External[*v1.OfferingItemQuota, *remote] = &External{}
-
-// ConnectionRef is the object's own accountServerRef, or its tenant's.
-func (e *External) ConnectionRef(ctx context.Context, q *v1.OfferingItemQuota) (v1.AccountServerReference, error) {
-	return tenant.InheritedConnection(ctx, e.Reader, q.Namespace, q.Spec.AccountServerRef, q.Spec.TenantRef)
+	tenant.Scope[*v1.OfferingItemQuota]
 }
 
 // Resolve finds the tenant, resolves application names and refuses items
 // another OfferingItemQuota of the tenant already manages.
-func (e *External) Resolve(ctx context.Context, req *request) error {
+func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
 	q := req.Object
-	tenantID, err := tenant.ResolveID(ctx, e.Reader, q.Namespace, q.Spec.TenantRef, q.Spec.TenantID)
+	tenantID, err := e.TenantID(ctx, q)
 	if err != nil {
-		return err
+		return resolved{}, err
 	}
-	res := &resolved{tenantID: tenantID}
+	res := resolved{tenantID: tenantID}
 	seen := map[key]bool{}
 	for _, it := range q.Spec.Items {
 		appID, err := appID(ctx, req, it.Application)
 		if err != nil {
-			return err
+			return resolved{}, err
 		}
 		d := toDesired(appID, it)
 		if seen[d.key] {
-			return managed.Stalled(managed.ReasonInvalidSpec, "item %s of %s is listed twice", it.Name, it.Application)
+			return resolved{}, managed.Stalled(managed.ReasonInvalidSpec, "item %s of %s is listed twice", it.Name, it.Application)
 		}
 		seen[d.key] = true
 		res.items = append(res.items, d)
@@ -125,12 +108,11 @@ func (e *External) Resolve(ctx context.Context, req *request) error {
 	if ed := q.Spec.Edition; ed != nil {
 		appID, err := appID(ctx, req, ed.Application)
 		if err != nil {
-			return err
+			return resolved{}, err
 		}
 		res.editionApp, res.edition = appID, ed.Name
 	}
-	req.Extra = res
-	return e.checkClaims(ctx, req)
+	return res, e.checkClaims(ctx, req)
 }
 
 func appID(ctx context.Context, req *request, ref string) (string, error) {
@@ -184,8 +166,6 @@ func older(a, b *v1.OfferingItemQuota) bool {
 	return a.Name < b.Name
 }
 
-func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
-
 // Observe reads the tenant's items of every edition, and their usage when
 // the last reading is older than the resync interval: a spec change costs
 // one read, a resync two.
@@ -206,15 +186,9 @@ func (e *External) Observe(ctx context.Context, req *request, tenantID string) (
 	return r, nil
 }
 
-// Find: a tenant's items always exist; there is nothing to create twice.
-func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
-	r, err := e.Observe(ctx, req, resolvedOf(req).tenantID)
-	return r, err == nil, err
-}
-
 // CanAdopt accepts the items of the spec's tenant only.
 func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
-	if want := resolvedOf(req).tenantID; r.tenantID != want {
+	if want := req.Resolved.tenantID; r.tenantID != want {
 		return managed.Stalled(managed.ReasonInvalidSpec, "importID %s is not the tenant %s the spec names", r.tenantID, want)
 	}
 	return nil
@@ -223,7 +197,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // Create writes nothing: the items exist with the tenant. The loop's update
 // that follows makes them match the spec.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
-	res := resolvedOf(req)
+	res := &req.Resolved
 	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
 		return nil, err
 	}
@@ -232,7 +206,7 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 
 // Diff names the edition and the items that differ.
 func (e *External) Diff(req *request, r *remote) ([]string, error) {
-	res := resolvedOf(req)
+	res := &req.Resolved
 	var fields []string
 	if res.edition != "" && currentEdition(r.items, res.editionApp) != res.edition {
 		fields = append(fields, "edition")
@@ -270,7 +244,7 @@ func currentEdition(items []accountserver.OfferingItem, appID string) string {
 // Update switches the edition (checked first), then sends every changed
 // item in one PUT, each carrying its quota version.
 func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
-	res, c := resolvedOf(req), req.Conn.Client
+	res, c := &req.Resolved, req.Conn.Client
 	out := &remote{tenantID: r.tenantID, items: r.items, usages: r.usages, usageRead: r.usageRead}
 	if res.edition != "" && currentEdition(r.items, res.editionApp) != res.edition {
 		if err := c.CheckEdition(ctx, r.tenantID, res.editionApp, res.edition); err != nil {
@@ -357,25 +331,10 @@ func explain(err error) string {
 	return msg
 }
 
-// Delete changes nothing on the server: the items belong to the tenant,
-// and deleting the object only stops managing them. Turning a service off
-// is said with enabled: false, never implied by a deletion that could cut a
-// customer's backups off (and the server refuses, for instance, to turn off
-// default storage while the application's other items stay on).
-func (e *External) Delete(context.Context, *request, *remote) error { return nil }
-
-// Dependants: nothing refers to an OfferingItemQuota.
-func (e *External) Dependants(context.Context, *v1.OfferingItemQuota) ([]string, error) {
-	return nil, nil
-}
-
 // SetStatus lists each managed item as the server has it, with its usage.
 func (e *External) SetStatus(req *request, r *remote) {
 	st := &req.Object.Status
-	res, ok := req.Extra.(*resolved)
-	if !ok {
-		return
-	}
+	res := req.Resolved
 	st.TenantID = r.tenantID
 	prev := map[key]*int64{}
 	for _, s := range st.Items {
@@ -417,37 +376,27 @@ func usageOf(usages []accountserver.Usage, it accountserver.OfferingItem) *int64
 	return nil
 }
 
+// The capabilities of the kind, as the loop finds them when it is built.
+var (
+	_ managed.External[*v1.OfferingItemQuota, *remote, resolved] = &External{}
+	_ managed.Adopter[*v1.OfferingItemQuota, *remote, resolved]  = &External{}
+)
+
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas/finalizers,verbs=update
 
 // Setup registers the OfferingItemQuota controller.
-func Setup(mgr ctrl.Manager, registry *connection.Registry) error {
-	r := &managed.Reconciler[*v1.OfferingItemQuota, *remote]{
-		Kind:      "OfferingItemQuota",
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Registry:  registry,
-		Recorder:  mgr.GetEventRecorder("offeringitemquota-controller"),
-		External:  &External{Reader: mgr.GetClient()},
-		New:       func() *v1.OfferingItemQuota { return &v1.OfferingItemQuota{} },
-	}
-	return r.SetupWithManager(mgr, managed.Options[*v1.OfferingItemQuota]{
-		List: func() client.ObjectList { return &v1.OfferingItemQuotaList{} },
-		References: []managed.Reference[*v1.OfferingItemQuota]{
-			{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(q *v1.OfferingItemQuota) []string { return tenantRef(q) }},
-			// A peer of the same tenant that changes or goes may free an
-			// item another one waits for (ItemClaimed).
-			{Field: managed.TenantRefIndex, Target: &v1.OfferingItemQuota{}, Values: func(o client.Object) []string {
-				return tenantRef(o.(*v1.OfferingItemQuota))
-			}},
-		},
-	})
-}
-
-func tenantRef(q *v1.OfferingItemQuota) []string {
-	if q.Spec.TenantRef == nil {
-		return nil
-	}
-	return []string{q.Spec.TenantRef.Name}
+func Setup(mgr ctrl.Manager, registry managed.Connector) error {
+	ext := &External{Scope: tenant.Scope[*v1.OfferingItemQuota]{Reader: mgr.GetClient()}}
+	return tenant.SetupScoped(mgr, registry, "OfferingItemQuota", managed.External[*v1.OfferingItemQuota, *remote, resolved](ext),
+		func() *v1.OfferingItemQuota { return &v1.OfferingItemQuota{} }, func() client.ObjectList { return &v1.OfferingItemQuotaList{} },
+		// A peer of the same tenant that changes or goes may free an item
+		// another one waits for (ItemClaimed).
+		managed.Reference[*v1.OfferingItemQuota]{Field: managed.TenantRefIndex, Target: &v1.OfferingItemQuota{}, Values: func(o client.Object) []string {
+			if ref := o.(*v1.OfferingItemQuota).Spec.TenantRef; ref != nil {
+				return []string{ref.Name}
+			}
+			return nil
+		}})
 }

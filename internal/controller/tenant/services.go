@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 package tenant
 
 import (
@@ -27,9 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -165,56 +147,39 @@ func logoSource(kind, name, key, resourceVersion string) string {
 // reads its data only when it is not the one last uploaded.
 func (e *External) findLogo(ctx context.Context, t *v1.Tenant) (*logo, error) {
 	kind, name, key := logoRef(t)
-	m := &metav1.PartialObjectMetadata{}
-	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind(kind))
-	if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: name}, m); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, managed.Stalled(ReasonLogoNotFound, "branding logo: %s %s not found", kind, name)
-		}
-		return nil, err
+	l := &logo{}
+	uploaded := func(rv string) bool {
+		l.source = logoSource(kind, name, key, rv)
+		return l.source == t.Status.BrandingLogoSource && t.Status.BrandingLogoSHA256 != ""
 	}
-	l := &logo{source: logoSource(kind, name, key, m.ResourceVersion)}
-	if l.source == t.Status.BrandingLogoSource && t.Status.BrandingLogoSHA256 != "" {
-		return l, nil
-	}
-	return l, e.readLogo(ctx, t, l)
+	return l, e.loadLogo(ctx, t, l, uploaded)
 }
 
-// readLogo reads the logo's data around the cache: ConfigMaps and Secrets
-// are cached by metadata only.
-func (e *External) readLogo(ctx context.Context, t *v1.Tenant, l *logo) error {
+// loadLogo reads the logo's data around the cache, unless uploaded says the
+// object is the one last uploaded: ConfigMaps and Secrets are cached by
+// metadata only.
+func (e *External) loadLogo(ctx context.Context, t *v1.Tenant, l *logo, uploaded func(rv string) bool) error {
 	kind, name, key := logoRef(t)
 	reader := e.DataReader
 	if reader == nil {
 		reader = e.Reader
 	}
-	objKey := client.ObjectKey{Namespace: t.Namespace, Name: name}
-	var data []byte
-	var rv string
-	if kind == "ConfigMap" {
-		cm := &corev1.ConfigMap{}
-		if err := reader.Get(ctx, objKey, cm); err != nil {
-			return logoReadError(err, kind, name)
-		}
-		data, rv = cm.BinaryData[key], cm.ResourceVersion
-		if s, ok := cm.Data[key]; ok && data == nil {
-			data = []byte(s)
-		}
-	} else {
-		s := &corev1.Secret{}
-		if err := reader.Get(ctx, objKey, s); err != nil {
-			return logoReadError(err, kind, name)
-		}
-		data, rv = s.Data[key], s.ResourceVersion
+	data, rv, err := managed.ReadIfChanged(ctx, e.Reader, reader, managed.DataSource{Kind: kind, Namespace: t.Namespace, Name: name}, uploaded)
+	if err != nil {
+		return logoReadError(err, kind, name)
 	}
-	if len(data) == 0 {
+	if data == nil {
+		return nil // the one last uploaded
+	}
+	value := data[key]
+	if len(value) == 0 {
 		return managed.Stalled(ReasonLogoKeyMissing, "branding logo: %s %s has no key %s", kind, name, key)
 	}
-	if !bytes.HasPrefix(data, pngSignature) {
+	if !bytes.HasPrefix(value, pngSignature) {
 		return managed.Stalled(ReasonInvalidLogo, "branding logo: key %s of %s %s is not a PNG image", key, kind, name)
 	}
-	sum := sha256.Sum256(data)
-	l.source, l.sha, l.data = logoSource(kind, name, key, rv), hex.EncodeToString(sum[:]), data
+	sum := sha256.Sum256(value)
+	l.source, l.sha, l.data = logoSource(kind, name, key, rv), hex.EncodeToString(sum[:]), value
 	return nil
 }
 
@@ -314,7 +279,7 @@ func logoNeeded(t *v1.Tenant, l *logo, brand *accountserver.Brand) bool {
 // version, so the caller reads the tenant again.
 func (e *External) updateServices(ctx context.Context, req *request, r *remote) (bool, error) {
 	t, c := req.Object, req.Conn.Client
-	svc := &resolvedOf(req).svc
+	svc := &req.Resolved.svc
 	changed := false
 	if svc.appIDs != nil {
 		if !r.bindingsRead {
@@ -381,7 +346,7 @@ func (e *External) updateBranding(ctx context.Context, req *request, r *remote, 
 	}
 	if l := svc.logo; logoNeeded(t, l, brand) {
 		if l.data == nil {
-			if err = e.readLogo(ctx, t, l); err != nil {
+			if err = e.loadLogo(ctx, t, l, nil); err != nil {
 				return changed, err
 			}
 		}
@@ -408,10 +373,7 @@ func mergeBrand(read *accountserver.Brand, u accountserver.Brand) *accountserver
 func setServicesStatus(req *request, r *remote) {
 	t := req.Object
 	st := &t.Status
-	var svc *services
-	if res, ok := req.Extra.(*resolved); ok {
-		svc = &res.svc
-	}
+	svc := &req.Resolved.svc
 	st.Applications = nil
 	if managesApplications(t) && r.bindingsRead {
 		var catalog []accountserver.Application

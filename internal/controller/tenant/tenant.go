@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 // Package tenant says how a Tenant object talks to the account server; the
 // generic loop in internal/managed does everything else.
 package tenant
@@ -76,9 +60,7 @@ type External struct {
 	DataReader client.Reader
 }
 
-type request = managed.Request[*v1.Tenant]
-
-var _ managed.External[*v1.Tenant, *remote] = &External{}
+type request = managed.Request[*v1.Tenant, resolved]
 
 // ConnectionRef is the tenant's own accountServerRef, or its parent's.
 func (e *External) ConnectionRef(ctx context.Context, t *v1.Tenant) (v1.AccountServerReference, error) {
@@ -120,17 +102,17 @@ func (e *External) parent(ctx context.Context, t *v1.Tenant) (*v1.Tenant, error)
 }
 
 // Resolve finds the parent's UUID and the path down to it.
-func (e *External) Resolve(ctx context.Context, req *request) error {
+func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
 	t := req.Object
-	res := &resolved{}
+	var res resolved
 	switch {
 	case t.Spec.ParentRef != nil:
 		p, err := e.parent(ctx, t)
 		if err != nil {
-			return err
+			return res, err
 		}
 		if p.Status.ID == "" || len(p.Status.Path) == 0 {
-			return managed.Waiting(managed.ReasonWaitingForReference, "waiting for parent Tenant %s to be created", p.Name)
+			return res, managed.Waiting(managed.ReasonWaitingForReference, "waiting for parent Tenant %s to be created", p.Name)
 		}
 		res.parentID, res.parentPath = p.Status.ID, p.Status.Path
 	case t.Spec.ParentID != "":
@@ -140,7 +122,7 @@ func (e *External) Resolve(ctx context.Context, req *request) error {
 		} else {
 			path, err := e.ancestors(ctx, req, res.parentID)
 			if err != nil {
-				return err
+				return res, err
 			}
 			res.parentPath = path
 		}
@@ -150,11 +132,8 @@ func (e *External) Resolve(ctx context.Context, req *request) error {
 	if res.parentID == req.Conn.TenantID {
 		res.parentPath = []string{req.Conn.TenantName}
 	}
-	if err := e.resolveServices(ctx, req, &res.svc); err != nil {
-		return err
-	}
-	req.Extra = res
-	return nil
+	err := e.resolveServices(ctx, req, &res.svc)
+	return res, err
 }
 
 // ancestors returns the names from the connection's tenant down to id,
@@ -183,8 +162,6 @@ func (e *External) ancestors(ctx context.Context, req *request, id string) ([]st
 	return nil, managed.Stalled(managed.ReasonOutsideScope, "parent tenant lies outside the subtree of tenant %s that the connection acts in", req.Conn.TenantID)
 }
 
-func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
-
 // Observe reads the tenant, its pricing when the spec sets a currency, and
 // its bindings and brand when the spec manages them.
 func (e *External) Observe(ctx context.Context, req *request, id string) (*remote, error) {
@@ -203,7 +180,7 @@ func (e *External) Observe(ctx context.Context, req *request, id string) (*remot
 
 // Find looks for a tenant of the same name under the same parent.
 func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
-	t, err := req.Conn.Client.FindTenantByName(ctx, resolvedOf(req).parentID, remoteName(req.Object))
+	t, err := req.Conn.Client.FindTenantByName(ctx, req.Resolved.parentID, remoteName(req.Object))
 	if accountserver.IsNotFound(err) {
 		return nil, false, nil
 	}
@@ -226,7 +203,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // Create creates the tenant under its parent, after checking that the
 // parent lies in the connection's subtree.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
-	res := resolvedOf(req)
+	res := &req.Resolved
 	if err := CheckScope(ctx, req.Conn, res.parentID); err != nil {
 		return nil, err
 	}
@@ -245,7 +222,7 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 // applications and branding.
 func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	t := req.Object
-	_, fields := tenantUpdate(t, resolvedOf(req).parentID, r.tenant)
+	_, fields := tenantUpdate(t, req.Resolved.parentID, r.tenant)
 	if mfaDiffers(t, r.tenant) {
 		fields = append(fields, "mfa")
 	}
@@ -254,7 +231,7 @@ func (e *External) Diff(req *request, r *remote) ([]string, error) {
 		return nil, err
 	}
 	fields = append(fields, pricing...)
-	return append(fields, servicesDiff(t, &resolvedOf(req).svc, r)...), nil
+	return append(fields, servicesDiff(t, &req.Resolved.svc, r)...), nil
 }
 
 func pricingDiff(t *v1.Tenant, r *remote) ([]string, error) {
@@ -280,7 +257,7 @@ func pricingDiff(t *v1.Tenant, r *remote) ([]string, error) {
 // reads the tenant again if those changed it.
 func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
 	t, c := req.Object, req.Conn.Client
-	res := resolvedOf(req)
+	res := &req.Resolved
 	cp := *r
 	out := &cp
 	if u, fields := tenantUpdate(t, res.parentID, r.tenant); len(fields) > 0 {
@@ -334,16 +311,31 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 // Delete disables the tenant (the server refuses to delete an enabled one),
 // then deletes it with the version that answer carried.
 func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
-	c := req.Conn.Client
-	version := r.tenant.Version
-	if r.tenant.Enabled {
-		disabled, err := c.UpdateTenant(ctx, r.tenant.ID, accountserver.TenantUpdate{Version: version, Enabled: ptr.To(false)})
+	c, id := req.Conn.Client, r.tenant.ID
+	return DisableThenDelete(r.tenant.Enabled, r.tenant.Version,
+		func(version int64) (int64, error) {
+			off, err := c.UpdateTenant(ctx, id, accountserver.TenantUpdate{Version: version, Enabled: ptr.To(false)})
+			if err != nil {
+				return 0, err
+			}
+			return off.Version, nil
+		},
+		func(version int64) error { return c.DeleteTenant(ctx, id, version) })
+}
+
+// DisableThenDelete deletes a remote object the way the vendor's guide
+// does: an enabled one is disabled first, and the delete carries the
+// version the disable left. A tenant must be disabled before the server
+// deletes it; a user that cannot be deleted is at least unable to log in.
+func DisableThenDelete(enabled bool, version int64, disable func(version int64) (int64, error), del func(version int64) error) error {
+	if enabled {
+		v, err := disable(version)
 		if err != nil {
 			return err
 		}
-		version = disabled.Version
+		version = v
 	}
-	return c.DeleteTenant(ctx, r.tenant.ID, version)
+	return del(version)
 }
 
 // tenantRefKinds are the kinds whose spec.tenantRef names a Tenant: a
@@ -457,11 +449,19 @@ func (e *External) SetStatus(req *request, r *remote) {
 	if t.ProductionStartDate != nil && !t.ProductionStartDate.IsZero() {
 		st.ProductionStartDate = ptr.To(metav1.NewTime(t.ProductionStartDate.Time.UTC().Truncate(1e9)))
 	}
-	if res, ok := req.Extra.(*resolved); ok && len(res.parentPath) > 0 && res.parentID == t.ParentID {
+	if res := req.Resolved; len(res.parentPath) > 0 && res.parentID == t.ParentID {
 		st.Path = append(slices.Clone(res.parentPath), t.Name)
 	}
 	setServicesStatus(req, r)
 }
+
+// The capabilities of the kind, as the loop finds them when it is built.
+var (
+	_ managed.External[*v1.Tenant, *remote, resolved] = &External{}
+	_ managed.Finder[*v1.Tenant, *remote, resolved]   = &External{}
+	_ managed.Adopter[*v1.Tenant, *remote, resolved]  = &External{}
+	_ managed.Blocker[*v1.Tenant]                     = &External{}
+)
 
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants/status,verbs=get;update;patch
@@ -469,7 +469,7 @@ func (e *External) SetStatus(req *request, r *remote) {
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
 
 // Setup registers the Tenant controller.
-func Setup(mgr ctrl.Manager, registry *connection.Registry, afterCreate func(*v1.Tenant)) error {
+func Setup(mgr ctrl.Manager, registry managed.Connector, afterCreate func(*v1.Tenant)) error {
 	parentNames := func(t *v1.Tenant) []string {
 		if t.Spec.ParentRef == nil {
 			return nil
@@ -480,16 +480,10 @@ func Setup(mgr ctrl.Manager, registry *connection.Registry, afterCreate func(*v1
 	for _, k := range tenantRefKinds {
 		dependents = append(dependents, managed.Dependent{Object: k.object, Names: func(o client.Object) []string { return tenantRefNames(k.ref(o)) }})
 	}
-	r := &managed.Reconciler[*v1.Tenant, *remote]{
-		Kind:        "Tenant",
-		Client:      mgr.GetClient(),
-		APIReader:   mgr.GetAPIReader(),
-		Registry:    registry,
-		Recorder:    mgr.GetEventRecorder("tenant-controller"),
-		External:    &External{Reader: mgr.GetClient(), DataReader: mgr.GetAPIReader()},
-		New:         func() *v1.Tenant { return &v1.Tenant{} },
-		AfterCreate: afterCreate,
-	}
+	r := managed.NewReconciler("Tenant", mgr.GetClient(), mgr.GetEventRecorder("tenant-controller"), registry,
+		managed.External[*v1.Tenant, *remote, resolved](&External{Reader: mgr.GetClient(), DataReader: mgr.GetAPIReader()}),
+		func() *v1.Tenant { return &v1.Tenant{} })
+	r.AfterCreate = afterCreate
 	return r.SetupWithManager(mgr, managed.Options[*v1.Tenant]{
 		List:       func() client.ObjectList { return &v1.TenantList{} },
 		References: append([]managed.Reference[*v1.Tenant]{{Field: ParentRefIndex, Target: &v1.Tenant{}, Names: parentNames}}, logoReferences()...),

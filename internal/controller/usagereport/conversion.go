@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 package usagereport
 
 import (
@@ -100,12 +84,8 @@ func toSpec(r *v1.UsageReport, tenantID string, recipients []string) accountserv
 func reportDiff(r *v1.UsageReport, tenantID string, recipients []string, got *accountserver.Report) []string {
 	want := toParameters(r, tenantID)
 	have := got.Parameters
-	var fields []string
-	add := func(differs bool, name string) {
-		if differs {
-			fields = append(fields, name)
-		}
-	}
+	var fields diffs
+	add := fields.add
 	add(want.Kind != have.Kind, "kind")
 	add(want.Level != have.Level, "level")
 	add(want.ShowSKUs != have.ShowSKUs, "showSKUs")
@@ -115,17 +95,22 @@ func reportDiff(r *v1.UsageReport, tenantID string, recipients []string, got *ac
 	return fields
 }
 
+// diffs collects the names of the fields that differ.
+type diffs []string
+
+func (d *diffs) add(differs bool, name string) {
+	if differs {
+		*d = append(*d, name)
+	}
+}
+
 // replaceDiff names the fields of a report that differ from the spec and
 // that the server cannot change in place: a new report is needed.
 func replaceDiff(r *v1.UsageReport, tenantID string, got *accountserver.Report) []string {
 	want := toParameters(r, tenantID)
 	have := got.Parameters
-	var fields []string
-	add := func(differs bool, name string) {
-		if differs {
-			fields = append(fields, name)
-		}
-	}
+	var fields diffs
+	add := fields.add
 	add(want.TenantID != have.TenantID, "tenant")
 	add(!sameSet(want.Formats, have.Formats), "formats")
 	add(want.Period != nil && (have.Period == nil || *want.Period != *have.Period), "period")

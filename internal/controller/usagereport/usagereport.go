@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 // Package usagereport says how a UsageReport object talks to the account
 // server: the report configuration, its stored files, and the copy of the
 // newest files into a ConfigMap. The generic loop in internal/managed does
@@ -22,25 +6,22 @@ package usagereport
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
-	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // Condition reasons of the UsageReport kind.
@@ -98,14 +79,15 @@ type resolved struct {
 	recipients []string
 }
 
-type request = managed.Request[*v1.UsageReport]
+type request = managed.Request[*v1.UsageReport, resolved]
 
 // External talks to the account server about usage reports.
 type External struct {
+	// Scope's Reader is the manager's cache; ConfigMaps are in it by
+	// metadata only.
+	tenant.Scope[*v1.UsageReport]
 	// Client writes the output ConfigMap.
 	Client client.Client
-	// Reader is the manager's cache; ConfigMaps are in it by metadata only.
-	Reader client.Reader
 	// APIReader reads a ConfigMap's data, around the cache.
 	APIReader client.Reader
 	Recorder  events.EventRecorder
@@ -117,44 +99,29 @@ type External struct {
 	NotReadyRetry time.Duration
 }
 
-var (
-	_ managed.External[*v1.UsageReport, *remote]  = &External{}
-	_ managed.Publisher[*v1.UsageReport, *remote] = &External{}
-	_ managed.Poller[*v1.UsageReport, *remote]    = &External{}
-	_ managed.Replacer[*v1.UsageReport, *remote]  = &External{}
-)
-
-// ConnectionRef is the report's own accountServerRef, or its tenant's.
-func (e *External) ConnectionRef(ctx context.Context, r *v1.UsageReport) (v1.AccountServerReference, error) {
-	return tenant.InheritedConnection(ctx, e.Reader, r.Namespace, r.Spec.AccountServerRef, r.Spec.TenantRef)
-}
-
 // Resolve finds the tenant's UUID and the recipients' user IDs.
-func (e *External) Resolve(ctx context.Context, req *request) error {
+func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
 	r := req.Object
-	tenantID, err := tenant.ResolveID(ctx, e.Reader, r.Namespace, r.Spec.TenantRef, r.Spec.TenantID)
+	tenantID, err := e.TenantID(ctx, r)
 	if err != nil {
-		return err
+		return resolved{}, err
 	}
-	res := &resolved{tenantID: tenantID}
+	res := resolved{tenantID: tenantID}
 	for _, ref := range r.Spec.Recipients {
 		u := &v1.User{}
 		if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: ref.Name}, u); err != nil {
 			if apierrors.IsNotFound(err) {
-				return managed.Waiting(managed.ReasonWaitingForReference, "waiting for recipient User %s to exist", ref.Name)
+				return resolved{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for recipient User %s to exist", ref.Name)
 			}
-			return err
+			return resolved{}, err
 		}
 		if u.Status.ID == "" {
-			return managed.Waiting(managed.ReasonWaitingForReference, "waiting for recipient User %s to be created", ref.Name)
+			return resolved{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for recipient User %s to be created", ref.Name)
 		}
 		res.recipients = append(res.recipients, u.Status.ID)
 	}
-	req.Extra = res
-	return nil
+	return res, nil
 }
-
-func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
 
 // Observe reads the report and its stored files.
 func (e *External) Observe(ctx context.Context, req *request, id string) (*remote, error) {
@@ -176,7 +143,7 @@ func (e *External) Observe(ctx context.Context, req *request, id string) (*remot
 // spec's, that no other UsageReport object has claimed (status.id). Among
 // several, the newest (highest version) is the one this object made last.
 func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
-	res := resolvedOf(req)
+	res := &req.Resolved
 	c := req.Conn.Client
 	ids, err := c.TenantReportIDs(ctx, res.tenantID)
 	if err != nil {
@@ -247,7 +214,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 	if !isOnce(req.Object) {
 		return nil
 	}
-	res := resolvedOf(req)
+	res := &req.Resolved
 	fields := append(replaceDiff(req.Object, res.tenantID, r.report), reportDiff(req.Object, res.tenantID, res.recipients, r.report)...)
 	if len(fields) > 0 {
 		return managed.Stalled(ReasonReportMismatch, "once report %s differs from the spec in %s, and the server cannot change a once report; make the spec match it or create a new report",
@@ -259,7 +226,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // Create creates the report, after checking that its tenant lies in the
 // connection's subtree. A once report is generated right away.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
-	res := resolvedOf(req)
+	res := &req.Resolved
 	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
 		return nil, err
 	}
@@ -293,7 +260,7 @@ func (e *External) MustReplace(req *request, r *remote) []string {
 	if isOnce(req.Object) {
 		return nil
 	}
-	return replaceDiff(req.Object, resolvedOf(req).tenantID, r.report)
+	return replaceDiff(req.Object, req.Resolved.tenantID, r.report)
 }
 
 // Diff names what differs on a monthly report and can change in place.
@@ -301,13 +268,13 @@ func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	if isOnce(req.Object) {
 		return nil, nil
 	}
-	res := resolvedOf(req)
+	res := &req.Resolved
 	return reportDiff(req.Object, res.tenantID, res.recipients, r.report), nil
 }
 
 // Update sends what a monthly report can change in place in one PUT.
 func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
-	res := resolvedOf(req)
+	res := &req.Resolved
 	rep, err := req.Conn.Client.UpdateReport(ctx, r.report.ID, toUpdate(req.Object, res.recipients))
 	if err != nil {
 		return nil, err
@@ -324,9 +291,6 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
 	return req.Conn.Client.DeleteReport(ctx, r.report.ID, r.report.Version)
 }
-
-// Dependants: nothing in the group refers to a report.
-func (e *External) Dependants(context.Context, *v1.UsageReport) ([]string, error) { return nil, nil }
 
 // SetStatus mirrors the report and its stored files into status.
 func (e *External) SetStatus(req *request, r *remote) {
@@ -350,105 +314,16 @@ func (e *External) PollAfter(req *request, r *remote) time.Duration {
 	return 0
 }
 
-// Publish copies the newest saved file of each format into the output
-// ConfigMap, when the ConfigMap does not hold them yet. Files that would
-// not fit are named in status.output.tooLarge instead.
-func (e *External) Publish(ctx context.Context, req *request, r *remote) error {
-	obj := req.Object
-	out := obj.Spec.Output
-	if out == nil {
-		obj.Status.Output = nil
-		return nil
-	}
-	limit := e.MaxOutputBytes
-	if limit <= 0 {
-		limit = DefaultMaxOutputBytes
-	}
-	fit, tooLarge := selectOutput(formats(obj), r.stored, limit)
-	if len(fit) == 0 && len(tooLarge) == 0 {
-		return nil // nothing saved yet
-	}
-	ids := make([]string, 0, len(fit))
-	for _, s := range fit {
-		ids = append(ids, s.ID)
-	}
-	status := &v1.UsageReportOutputStatus{ConfigMapName: out.ConfigMapName, StoredReportIDs: ids}
-	for _, s := range tooLarge {
-		status.TooLarge = append(status.TooLarge, toStored(s))
-	}
-
-	key := client.ObjectKey{Namespace: obj.Namespace, Name: out.ConfigMapName}
-	current := &metav1.PartialObjectMetadata{}
-	current.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-	err := e.Reader.Get(ctx, key, current)
-	switch {
-	case err == nil && metav1.IsControlledBy(current, obj) &&
-		current.Annotations[AnnotationStoredReports] == strings.Join(ids, ",") && current.Annotations[AnnotationReportID] == r.report.ID:
-		obj.Status.Output = status
-		return nil
-	case err != nil && !apierrors.IsNotFound(err):
-		return err
-	}
-
-	data := map[string][]byte{}
-	for _, s := range fit {
-		b, err := req.Conn.Client.DownloadStoredReport(ctx, r.report.ID, s.ID)
-		if err != nil {
-			return err
-		}
-		data[s.ReportFormat] = b
-	}
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	changed, err := managed.WriteOwned(ctx, e.Client, e.APIReader, obj, cm, func() error {
-		setOutput(cm, r.report.ID, ids, data)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	obj.Status.Output = status
-	if changed {
-		logf.FromContext(ctx).Info("report copied to ConfigMap", "configMap", key.Name, "report", r.report.ID, "storedReports", strings.Join(ids, ","))
-		if e.Recorder != nil {
-			e.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, "Published", "Publish", "Copied %d saved file(s) of report %s to ConfigMap %s", len(fit), r.report.ID, key.Name)
-		}
-	}
-	return nil
-}
-
-// setOutput makes cm hold exactly the given files, under their format
-// names: text as data, anything else as binaryData.
-func setOutput(cm *corev1.ConfigMap, reportID string, ids []string, files map[string][]byte) {
-	if cm.Annotations == nil {
-		cm.Annotations = map[string]string{}
-	}
-	cm.Annotations[AnnotationReportID] = reportID
-	cm.Annotations[AnnotationStoredReports] = strings.Join(ids, ",")
-	if cm.Labels == nil {
-		cm.Labels = map[string]string{}
-	}
-	cm.Labels["app.kubernetes.io/managed-by"] = "tenant-operator"
-	cm.Data, cm.BinaryData = nil, nil
-	names := make([]string, 0, len(files))
-	for f := range files {
-		names = append(names, f)
-	}
-	slices.Sort(names)
-	for _, f := range names {
-		b := files[f]
-		if utf8.Valid(b) {
-			if cm.Data == nil {
-				cm.Data = map[string]string{}
-			}
-			cm.Data[f] = string(b)
-			continue
-		}
-		if cm.BinaryData == nil {
-			cm.BinaryData = map[string][]byte{}
-		}
-		cm.BinaryData[f] = b
-	}
-}
+// The capabilities of the kind, as the loop finds them when it is built.
+var (
+	_ managed.External[*v1.UsageReport, *remote, resolved]  = &External{}
+	_ managed.Deleter[*v1.UsageReport, *remote, resolved]   = &External{}
+	_ managed.Finder[*v1.UsageReport, *remote, resolved]    = &External{}
+	_ managed.Adopter[*v1.UsageReport, *remote, resolved]   = &External{}
+	_ managed.Replacer[*v1.UsageReport, *remote, resolved]  = &External{}
+	_ managed.Publisher[*v1.UsageReport, *remote, resolved] = &External{}
+	_ managed.Poller[*v1.UsageReport, *remote, resolved]    = &External{}
+)
 
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports/status,verbs=get;update;patch
@@ -458,43 +333,26 @@ func setOutput(cm *corev1.ConfigMap, reportID string, ids []string, files map[st
 // Setup registers the UsageReport controller. notReadyRetry is how soon a
 // create refused during the server's nightly window is tried again (zero:
 // DefaultNotReadyRetry).
-func Setup(mgr ctrl.Manager, registry *connection.Registry, notReadyRetry time.Duration) error {
-	recorder := mgr.GetEventRecorder("usagereport-controller")
-	r := &managed.Reconciler[*v1.UsageReport, *remote]{
-		Kind:      "UsageReport",
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Registry:  registry,
-		Recorder:  recorder,
-		External: &External{
-			Client: mgr.GetClient(), Reader: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: recorder,
-			NotReadyRetry: notReadyRetry,
-		},
-		New: func() *v1.UsageReport { return &v1.UsageReport{} },
+func Setup(mgr ctrl.Manager, registry managed.Connector, notReadyRetry time.Duration) error {
+	ext := &External{
+		Scope:  tenant.Scope[*v1.UsageReport]{Reader: mgr.GetClient()},
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("usagereport-controller"),
+		NotReadyRetry: notReadyRetry,
 	}
-	return r.SetupWithManager(mgr, managed.Options[*v1.UsageReport]{
-		List: func() client.ObjectList { return &v1.UsageReportList{} },
-		References: []managed.Reference[*v1.UsageReport]{
-			{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(r *v1.UsageReport) []string {
-				if r.Spec.TenantRef == nil {
-					return nil
-				}
-				return []string{r.Spec.TenantRef.Name}
-			}},
-			{Field: RecipientIndex, Target: &v1.User{}, Names: func(r *v1.UsageReport) []string {
-				var names []string
-				for _, ref := range r.Spec.Recipients {
-					names = append(names, ref.Name)
-				}
-				return names
-			}},
-			// A deleted or changed ConfigMap is written again.
-			{Field: ConfigMapIndex, Target: &corev1.ConfigMap{}, MetadataOnly: true, WakeAll: true, Names: func(r *v1.UsageReport) []string {
-				if r.Spec.Output == nil {
-					return nil
-				}
-				return []string{r.Spec.Output.ConfigMapName}
-			}},
-		},
-	})
+	return tenant.SetupScoped(mgr, registry, "UsageReport", managed.External[*v1.UsageReport, *remote, resolved](ext),
+		func() *v1.UsageReport { return &v1.UsageReport{} }, func() client.ObjectList { return &v1.UsageReportList{} },
+		managed.Reference[*v1.UsageReport]{Field: RecipientIndex, Target: &v1.User{}, Names: func(r *v1.UsageReport) []string {
+			var names []string
+			for _, ref := range r.Spec.Recipients {
+				names = append(names, ref.Name)
+			}
+			return names
+		}},
+		// A deleted or changed ConfigMap is written again.
+		managed.Reference[*v1.UsageReport]{Field: ConfigMapIndex, Target: &corev1.ConfigMap{}, MetadataOnly: true, WakeAll: true, Names: func(r *v1.UsageReport) []string {
+			if r.Spec.Output == nil {
+				return nil
+			}
+			return []string{r.Spec.Output.ConfigMapName}
+		}})
 }

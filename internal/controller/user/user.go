@@ -1,19 +1,3 @@
-/*
-Copyright 2026 The tenant-operator Authors.
-
-Licensed under the Apache License, Version 2.0 (the "License");
-you may not use this file except in compliance with the License.
-You may obtain a copy of the License at
-
-    http://www.apache.org/licenses/LICENSE-2.0
-
-Unless required by applicable law or agreed to in writing, software
-distributed under the License is distributed on an "AS IS" BASIS,
-WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
-See the License for the specific language governing permissions and
-limitations under the License.
-*/
-
 // Package user says how a User object talks to the account server: the
 // account, its roles (access policies), its activation and MFA. The generic
 // loop in internal/managed does everything else.
@@ -24,18 +8,17 @@ import (
 	"slices"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
-	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
+
+	corev1 "k8s.io/api/core/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // Condition reasons of the User kind.
@@ -73,78 +56,30 @@ type resolved struct {
 	managedRoles *[]string
 }
 
-type request = managed.Request[*v1.User]
+type request = managed.Request[*v1.User, resolved]
 
 // External talks to the account server about users.
 type External struct {
-	// Reader is the manager's cache; Secrets are in it by metadata only.
-	Reader client.Reader
-	// SecretReader reads a password Secret's data, around the cache.
+	tenant.Scope[*v1.User]
+	// SecretReader reads a password Secret's data, around the cache, where
+	// Secrets are by metadata only.
 	SecretReader client.Reader
-}
-
-var _ managed.External[*v1.User, *remote] = &External{}
-
-// ConnectionRef is the user's own accountServerRef, or its tenant's.
-func (e *External) ConnectionRef(ctx context.Context, u *v1.User) (v1.AccountServerReference, error) {
-	return tenant.InheritedConnection(ctx, e.Reader, u.Namespace, u.Spec.AccountServerRef, u.Spec.TenantRef)
 }
 
 // Resolve finds the tenant's UUID and, when the password must be set, the
 // password.
-func (e *External) Resolve(ctx context.Context, req *request) error {
+func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
 	u := req.Object
-	tenantID, err := tenant.ResolveID(ctx, e.Reader, u.Namespace, u.Spec.TenantRef, u.Spec.TenantID)
+	tenantID, err := e.TenantID(ctx, u)
 	if err != nil {
-		return err
+		return resolved{}, err
 	}
-	res := &resolved{tenantID: tenantID}
-	req.Extra = res
+	res := resolved{tenantID: tenantID}
 	if u.Spec.Activation.Method == v1.ActivationPassword {
-		return e.readPassword(ctx, u, res)
+		err = e.readPassword(ctx, u, &res)
 	}
-	return nil
+	return res, err
 }
-
-func (e *External) readPassword(ctx context.Context, u *v1.User, res *resolved) error {
-	ref := u.Spec.Activation.PasswordSecretRef
-	if ref == nil {
-		return managed.Stalled(managed.ReasonInvalidSpec, "activation.method Password needs passwordSecretRef")
-	}
-	key := client.ObjectKey{Namespace: u.Namespace, Name: ref.Name}
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	if err := e.Reader.Get(ctx, key, meta); err != nil {
-		if apierrors.IsNotFound(err) {
-			return managed.Stalled(ReasonPasswordSecretMissing, "password Secret %s not found", ref.Name)
-		}
-		return err
-	}
-	if secretVersion(ref, meta.ResourceVersion) == u.Status.PasswordSecretVersion {
-		return nil // set already; the value need not be read
-	}
-	s := &corev1.Secret{}
-	if err := e.SecretReader.Get(ctx, key, s); err != nil {
-		if apierrors.IsNotFound(err) {
-			return managed.Stalled(ReasonPasswordSecretMissing, "password Secret %s not found", ref.Name)
-		}
-		return err
-	}
-	value, ok := s.Data[ref.Key]
-	if !ok || len(value) == 0 {
-		return managed.Stalled(ReasonPasswordKeyMissing, "password Secret %s has no key %s", ref.Name, ref.Key)
-	}
-	res.password, res.passwordVersion = string(value), secretVersion(ref, s.ResourceVersion)
-	return nil
-}
-
-// secretVersion names the password last set: which Secret, which key, and
-// which resourceVersion of it. A change of any of them sets it again.
-func secretVersion(ref *v1.LocalSecretKeySelector, resourceVersion string) string {
-	return ref.Name + "/" + ref.Key + "@" + resourceVersion
-}
-
-func resolvedOf(req *request) *resolved { return req.Extra.(*resolved) }
 
 // managesRoles says whether access policies need reading: when the spec
 // names roles, or the operator made some that may have to go.
@@ -167,7 +102,7 @@ func (e *External) Observe(ctx context.Context, req *request, id string) (*remot
 
 // Find looks the login up in the user's tenant.
 func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
-	usr, err := req.Conn.Client.FindUserByLogin(ctx, resolvedOf(req).tenantID, req.Object.Spec.Login)
+	usr, err := req.Conn.Client.FindUserByLogin(ctx, req.Resolved.tenantID, req.Object.Spec.Login)
 	if accountserver.IsNotFound(err) {
 		return nil, false, nil
 	}
@@ -179,7 +114,7 @@ func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error
 
 // CanAdopt refuses a user of another tenant: users do not move.
 func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
-	if want := resolvedOf(req).tenantID; r.user.TenantID != want {
+	if want := req.Resolved.tenantID; r.user.TenantID != want {
 		return managed.Stalled(ReasonTenantMismatch, "user %s belongs to tenant %s, not %s; users cannot move between tenants", r.user.ID, r.user.TenantID, want)
 	}
 	return nil
@@ -188,7 +123,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // Create creates the user in its tenant. A login taken anywhere on the
 // server is LoginTaken: logins are unique server-wide.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
-	res := resolvedOf(req)
+	res := &req.Resolved
 	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
 		return nil, err
 	}
@@ -204,7 +139,7 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 
 // Diff names what differs: the user's fields, roles, MFA and activation.
 func (e *External) Diff(req *request, r *remote) ([]string, error) {
-	u, res := req.Object, resolvedOf(req)
+	u, res := req.Object, &req.Resolved
 	_, fields := userUpdate(u, r.user)
 	if managesRoles(u) {
 		if _, changed := desiredPolicies(u, r.user.ID, r.user.TenantID, r.policies); changed {
@@ -232,7 +167,7 @@ func needsEmail(u *v1.User, got *accountserver.User) bool {
 // the activation email and the password through their endpoints, and reads
 // the user again if those changed it.
 func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
-	u, c, res := req.Object, req.Conn.Client, resolvedOf(req)
+	u, c, res := req.Object, req.Conn.Client, &req.Resolved
 	out := &remote{user: r.user, policies: r.policies}
 	if up, fields := userUpdate(u, r.user); len(fields) > 0 {
 		updated, err := c.UpdateUser(ctx, r.user.ID, up)
@@ -300,20 +235,17 @@ func ownRoles(u *v1.User, before []accountserver.AccessPolicy) []string {
 // left, as the vendor's guide does: a user that cannot be deleted (the
 // server refuses, the operator stops) is at least no longer able to log in.
 func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
-	c := req.Conn.Client
-	version := r.user.Version
-	if r.user.Enabled {
-		off, err := c.UpdateUser(ctx, r.user.ID, accountserver.UserUpdate{Version: version, Enabled: ptr.To(false)})
-		if err != nil {
-			return err
-		}
-		version = off.Version
-	}
-	return c.DeleteUser(ctx, r.user.ID, version)
+	c, id := req.Conn.Client, r.user.ID
+	return tenant.DisableThenDelete(r.user.Enabled, r.user.Version,
+		func(version int64) (int64, error) {
+			off, err := c.UpdateUser(ctx, id, accountserver.UserUpdate{Version: version, Enabled: ptr.To(false)})
+			if err != nil {
+				return 0, err
+			}
+			return off.Version, nil
+		},
+		func(version int64) error { return c.DeleteUser(ctx, id, version) })
 }
-
-// Dependants: nothing in the group refers to a user yet.
-func (e *External) Dependants(context.Context, *v1.User) ([]string, error) { return nil, nil }
 
 // SetStatus mirrors the remote user into status, and records what this
 // reconcile did.
@@ -322,10 +254,7 @@ func (e *External) SetStatus(req *request, r *remote) {
 	usr := r.user
 	st.TenantID, st.Enabled, st.Activated, st.MFAStatus = usr.TenantID, ptr.To(usr.Enabled), usr.Activated, usr.MFAStatus
 	st.PersonalTenantID = ptr.Deref(usr.PersonalTenantID, "")
-	res, ok := req.Extra.(*resolved)
-	if !ok {
-		return
-	}
+	res := req.Resolved
 	if res.emailSent != nil {
 		st.ActivationEmailSentAt = res.emailSent
 	}
@@ -337,36 +266,26 @@ func (e *External) SetStatus(req *request, r *remote) {
 	}
 }
 
+// The capabilities of the kind, as the loop finds them when it is built.
+var (
+	_ managed.External[*v1.User, *remote, resolved] = &External{}
+	_ managed.Finder[*v1.User, *remote, resolved]   = &External{}
+	_ managed.Adopter[*v1.User, *remote, resolved]  = &External{}
+)
+
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users/finalizers,verbs=update
 
 // Setup registers the User controller.
-func Setup(mgr ctrl.Manager, registry *connection.Registry) error {
-	r := &managed.Reconciler[*v1.User, *remote]{
-		Kind:      "User",
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Registry:  registry,
-		Recorder:  mgr.GetEventRecorder("user-controller"),
-		External:  &External{Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader()},
-		New:       func() *v1.User { return &v1.User{} },
-	}
-	return r.SetupWithManager(mgr, managed.Options[*v1.User]{
-		List: func() client.ObjectList { return &v1.UserList{} },
-		References: []managed.Reference[*v1.User]{
-			{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(u *v1.User) []string {
-				if u.Spec.TenantRef == nil {
-					return nil
-				}
-				return []string{u.Spec.TenantRef.Name}
-			}},
-			{Field: PasswordSecretIndex, Target: &corev1.Secret{}, MetadataOnly: true, WakeAll: true, Names: func(u *v1.User) []string {
-				if ref := u.Spec.Activation.PasswordSecretRef; ref != nil && u.Spec.Activation.Method == v1.ActivationPassword {
-					return []string{ref.Name}
-				}
-				return nil
-			}},
-		},
-	})
+func Setup(mgr ctrl.Manager, registry managed.Connector) error {
+	ext := &External{Scope: tenant.Scope[*v1.User]{Reader: mgr.GetClient()}, SecretReader: mgr.GetAPIReader()}
+	return tenant.SetupScoped(mgr, registry, "User", managed.External[*v1.User, *remote, resolved](ext),
+		func() *v1.User { return &v1.User{} }, func() client.ObjectList { return &v1.UserList{} },
+		managed.Reference[*v1.User]{Field: PasswordSecretIndex, Target: &corev1.Secret{}, MetadataOnly: true, WakeAll: true, Names: func(u *v1.User) []string {
+			if ref := u.Spec.Activation.PasswordSecretRef; ref != nil && u.Spec.Activation.Method == v1.ActivationPassword {
+				return []string{ref.Name}
+			}
+			return nil
+		}})
 }
