@@ -33,7 +33,7 @@ manifests: controller-gen ## Generate CRDs and RBAC from the Go markers.
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods.
-	"$(CONTROLLER_GEN)" object:headerFile="hack/boilerplate.go.txt" paths="./..."
+	"$(CONTROLLER_GEN)" object paths="./..."
 
 .PHONY: fmt
 fmt: ## Run go fmt.
