@@ -16,6 +16,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -23,8 +24,6 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/applications"
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
-
-	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 // Condition reasons of the OfferingItemQuota kind.

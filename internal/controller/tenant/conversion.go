@@ -20,23 +20,34 @@ func remoteName(t *v1.Tenant) string {
 
 func wantEnabled(t *v1.Tenant) bool { return t.Spec.Enabled == nil || *t.Spec.Enabled }
 
-// toContact returns the contact fields the spec sets; the server keeps the
-// others as they are.
+// toContact returns the contact fields the spec sets, or nil when it sets
+// no contact; the server keeps the rest.
 func toContact(c *v1.Contact) *accountserver.Contact {
 	if c == nil {
 		return nil
 	}
-	return &accountserver.Contact{
+	out := ToContact(*c)
+	return &out
+}
+
+// ToContact is the server's contact for a spec's contact (a Tenant's or a
+// User's): the fields the spec models, the others left empty.
+func ToContact(c v1.Contact) accountserver.Contact {
+	return accountserver.Contact{
 		Email: c.Email, Firstname: c.Firstname, Lastname: c.Lastname, Phone: c.Phone,
 		Address1: c.Address1, Address2: c.Address2, City: c.City, State: c.State, Zipcode: c.Zipcode, Country: c.Country,
 	}
 }
 
-// contactDiffers reports whether a field the spec sets differs on the server.
+// contactDiffers reports whether a field the spec sets differs on the
+// server; a spec without a contact manages none.
 func contactDiffers(want *v1.Contact, got accountserver.Contact) bool {
-	if want == nil {
-		return false
-	}
+	return want != nil && ContactDiffers(*want, got)
+}
+
+// ContactDiffers reports whether a field the spec's contact sets differs on
+// the server; the fields it leaves empty are the server's.
+func ContactDiffers(want v1.Contact, got accountserver.Contact) bool {
 	pairs := [][2]string{
 		{want.Email, got.Email}, {want.Firstname, got.Firstname}, {want.Lastname, got.Lastname}, {want.Phone, got.Phone},
 		{want.Address1, got.Address1}, {want.Address2, got.Address2}, {want.City, got.City}, {want.State, got.State},

@@ -7,6 +7,7 @@ import (
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 )
 
 // This file translates between the User spec and the account server's user;
@@ -14,33 +15,11 @@ import (
 
 func wantEnabled(u *v1.User) bool { return u.Spec.Enabled == nil || *u.Spec.Enabled }
 
-func toContact(c v1.Contact) accountserver.Contact {
-	return accountserver.Contact{
-		Email: c.Email, Firstname: c.Firstname, Lastname: c.Lastname, Phone: c.Phone,
-		Address1: c.Address1, Address2: c.Address2, City: c.City, State: c.State, Zipcode: c.Zipcode, Country: c.Country,
-	}
-}
-
-// contactDiffers reports whether a field the spec sets differs on the server.
-func contactDiffers(want v1.Contact, got accountserver.Contact) bool {
-	pairs := [][2]string{
-		{want.Email, got.Email}, {want.Firstname, got.Firstname}, {want.Lastname, got.Lastname}, {want.Phone, got.Phone},
-		{want.Address1, got.Address1}, {want.Address2, got.Address2}, {want.City, got.City}, {want.State, got.State},
-		{want.Zipcode, got.Zipcode}, {want.Country, got.Country},
-	}
-	for _, p := range pairs {
-		if p[0] != "" && p[0] != p[1] {
-			return true
-		}
-	}
-	return false
-}
-
 func toCreate(u *v1.User, tenantID string) accountserver.UserCreate {
 	c := accountserver.UserCreate{
 		TenantID:      tenantID,
 		Login:         u.Spec.Login,
-		Contact:       toContact(u.Spec.Contact),
+		Contact:       tenant.ToContact(u.Spec.Contact),
 		Enabled:       ptr.To(wantEnabled(u)),
 		Language:      u.Spec.Language,
 		BusinessTypes: u.Spec.BusinessTypes,
@@ -57,8 +36,8 @@ func toCreate(u *v1.User, tenantID string) accountserver.UserCreate {
 func userUpdate(u *v1.User, got *accountserver.User) (accountserver.UserUpdate, []string) {
 	up := accountserver.UserUpdate{Version: got.Version}
 	var fields []string
-	if contactDiffers(u.Spec.Contact, got.Contact) {
-		c := toContact(u.Spec.Contact)
+	if tenant.ContactDiffers(u.Spec.Contact, got.Contact) {
+		c := tenant.ToContact(u.Spec.Contact)
 		up.Contact, fields = &c, append(fields, "contact")
 	}
 	if wantEnabled(u) != got.Enabled {
