@@ -9,10 +9,9 @@ import (
 type failure int
 
 const (
-	// failureNone: the server answered; the outcome's Status says how.
-	failureNone failure = iota
 	// failureTransport: the request was handed to the transport, which got no answer.
-	failureTransport
+	// (The zero value: the server answered, and the outcome's Status says how.)
+	failureTransport failure = iota + 1
 	// failureTokenUnavailable: no token could be had for a passing reason; the request was not sent.
 	failureTokenUnavailable
 	// failureToken: no token could be had and asking again will not help (refused credentials).

@@ -277,8 +277,9 @@ func withFinalizer(f ...string) tenantOption {
 	return func(t *v1.Tenant) { t.Finalizers = append(t.Finalizers, f...) }
 }
 
-func withID(id string, version int64) tenantOption {
-	return func(t *v1.Tenant) { t.Status.ID, t.Status.Version = id, version }
+// withID records a remote object at version 1.
+func withID(id string) tenantOption {
+	return func(t *v1.Tenant) { t.Status.ID, t.Status.Version = id, 1 }
 }
 
 func withAnnotation(k, v string) tenantOption {
@@ -294,7 +295,8 @@ func pending() tenantOption {
 	return withAnnotation(v1.AnnotationCreatePending, "2026-01-01T00:00:00Z")
 }
 
-func replacing(id string) tenantOption { return withAnnotation(v1.AnnotationReplacing, id) }
+// replacing says id-1 is being replaced.
+func replacing() tenantOption { return withAnnotation(v1.AnnotationReplacing, "id-1") }
 
 func deleting() tenantOption {
 	return func(t *v1.Tenant) {
@@ -311,8 +313,9 @@ func observeOnly() tenantOption {
 	return func(t *v1.Tenant) { t.Spec.ManagementPolicy = v1.ManagementObserveOnly }
 }
 
-func importID(id string) tenantOption {
-	return func(t *v1.Tenant) { t.Spec.ImportID = id }
+// importID asks to adopt imp-1.
+func importID() tenantOption {
+	return func(t *v1.Tenant) { t.Spec.ImportID = "imp-1" }
 }
 
 func withConditions(c ...metav1.Condition) tenantOption {

@@ -185,7 +185,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"GetFails": {
 			reason: "A failed read is returned, so the request is retried.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			funcs: interceptor.Funcs{Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
 				return internal()
 			}},
@@ -193,20 +193,20 @@ func TestReconcile(t *testing.T) {
 		},
 		"Paused": {
 			reason: "A paused object is left alone: no request, no status.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), withAnnotation(v1.AnnotationPaused, "true")),
+			obj:    tenant(withFinalizer(), withID("id-1"), withAnnotation(v1.AnnotationPaused, "true")),
 			want: want{state: state{ID: "id-1", Version: 1, Finalizers: fin,
 				Annotations: map[string]string{v1.AnnotationPaused: "true"}}},
 		},
 		"PausedDeleting": {
 			reason: "Pause holds a deletion too.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting(), withAnnotation(v1.AnnotationPaused, "true")),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting(), withAnnotation(v1.AnnotationPaused, "true")),
 			ext:    external{delete: func(*request, remote) error { return nil }},
 			want: want{state: state{ID: "id-1", Version: 1, Finalizers: fin,
 				Annotations: map[string]string{v1.AnnotationPaused: "true"}}},
 		},
 		"PauseNotTrue": {
 			reason: "Only \"true\" pauses.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), withAnnotation(v1.AnnotationPaused, "false")),
+			obj:    tenant(withFinalizer(), withID("id-1"), withAnnotation(v1.AnnotationPaused, "false")),
 			want: want{
 				result: jittered(resync),
 				state: func() state {
@@ -221,13 +221,13 @@ func TestReconcile(t *testing.T) {
 		// Deletion.
 		"DeletingWithoutOurFinalizer": {
 			reason: "A deleted object without our finalizer is someone else's business.",
-			obj:    tenant(withFinalizer("example.com/keep"), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer("example.com/keep"), withID("id-1"), deleting()),
 			ext:    external{delete: func(*request, remote) error { return nil }},
 			want:   want{state: state{ID: "id-1", Version: 1, Finalizers: []string{"example.com/keep"}}},
 		},
 		"DeleteOrphan": {
 			reason: "deletionPolicy Orphan leaves the remote object, needs no connection, and says so.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting(), orphan()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting(), orphan()),
 			ext:    external{delete: func(*request, remote) error { return nil }},
 			want: want{state: state{Gone: true},
 				events: []string{"Normal Orphaned Left Tenant id-1 on the server (deletionPolicy Orphan)"}},
@@ -239,7 +239,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteOrphanKeepsOtherFinalizers": {
 			reason: "Only our finalizer goes; the object stays while others hold it, and no status is written.",
-			obj:    tenant(withFinalizer(v1.Finalizer, "example.com/keep"), withID("id-1", 1), deleting(), orphan()),
+			obj:    tenant(withFinalizer(v1.Finalizer, "example.com/keep"), withID("id-1"), deleting(), orphan()),
 			want: want{state: state{ID: "id-1", Version: 1, Finalizers: []string{"example.com/keep"}},
 				events: []string{"Normal Orphaned Left Tenant id-1 on the server (deletionPolicy Orphan)"}},
 		},
@@ -252,13 +252,13 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteObserveOnly": {
 			reason: "ObserveOnly never deletes, and does not announce an orphan either.",
-			obj:    tenant(withFinalizer(), withID("imp-1", 1), deleting(), observeOnly(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), withID("imp-1"), deleting(), observeOnly(), importID()),
 			ext:    external{delete: func(*request, remote) error { return nil }},
 			want:   want{state: state{Gone: true}},
 		},
 		"DeleteWithDeleter": {
 			reason: "deletionPolicy Delete reads the remote object and deletes it, then lets the object go.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext:    external{delete: func(*request, remote) error { return nil }},
 			want: want{state: state{Gone: true},
 				calls:  connected("Observe(id-1)", "Delete(id-1)"),
@@ -266,7 +266,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteWithoutDeleter": {
 			reason: "A kind without a Deleter releases its remote object: no Observe, no Delete.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			want: want{state: state{Gone: true},
 				calls:  connected(),
 				events: []string{"Normal Released Stopped managing Tenant id-1 and left it as it is on the server"}},
@@ -292,7 +292,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteBlocked": {
 			reason: "Deletion waits while a Blocker names dependants, and names them.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext: external{
 				delete:     func(*request, remote) error { return nil },
 				dependants: func(*v1.Tenant) ([]string, error) { return []string{"User alice", "Tenant child"}, nil },
@@ -306,7 +306,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteNotBlocked": {
 			reason: "A Blocker without dependants lets the deletion go on.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext: external{
 				delete:     func(*request, remote) error { return nil },
 				dependants: func(*v1.Tenant) ([]string, error) { return nil, nil },
@@ -317,7 +317,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteBlockerFails": {
 			reason: "A Blocker that cannot tell is a transient error.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext:    external{dependants: func(*v1.Tenant) ([]string, error) { return nil, errors.New("cache not synced") }},
 			want: want{err: "cache not synced",
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
@@ -325,7 +325,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRemoteAlreadyGone": {
 			reason: "A remote object already deleted (404 on Observe) is fine: no Delete, no event.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext: external{
 				observe: func(*request, string) (remote, error) { return remote{}, errNotFound },
 				delete:  func(*request, remote) error { return nil },
@@ -334,7 +334,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRemoteGoneMeanwhile": {
 			reason: "A 404 on Delete is a deletion done.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext:    external{delete: func(*request, remote) error { return errNotFound }},
 			want: want{state: state{Gone: true},
 				calls:  connected("Observe(id-1)", "Delete(id-1)"),
@@ -342,7 +342,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRemoteFails": {
 			reason: "A failed Delete keeps the finalizer and is retried.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext:    external{delete: func(*request, remote) error { return errUnavailable }},
 			want: want{err: "503",
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
@@ -350,7 +350,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRemoteObserveFails": {
 			reason: "A failed read before Delete keeps the finalizer and is retried.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext: external{
 				observe: func(*request, string) (remote, error) { return remote{}, errTransport },
 				delete:  func(*request, remote) error { return nil },
@@ -361,7 +361,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRemoteForbidden": {
 			reason: "A Delete the server forbids stalls.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext:    external{delete: func(*request, remote) error { return errForbidden }},
 			want: want{
 				state:   state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: stalled(ReasonForbidden), Finalizers: fin},
@@ -370,7 +370,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRemoteRetryAfter": {
 			reason: "A Delete the server asks to repeat later is repeated then, without an error.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext:    external{delete: func(*request, remote) error { return retryAfter(30 * time.Second) }},
 			want: want{result: exactly(30 * time.Second),
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
@@ -378,7 +378,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteConnectionNotReady": {
 			reason:  "Deleting a remote object waits for its connection.",
-			obj:     tenant(withFinalizer(), withID("id-1", 1), deleting()),
+			obj:     tenant(withFinalizer(), withID("id-1"), deleting()),
 			ext:     external{delete: func(*request, remote) error { return nil }},
 			connErr: &connection.Error{Reason: connection.ReasonNotReady, Message: "AccountServer server is not Ready"},
 			want: want{
@@ -442,7 +442,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRetiresReplaced": {
 			reason: "Deleting an object in the middle of a replacement deletes the old remote object too.",
-			obj:    tenant(withFinalizer(), withID("id-2", 1), replacing("id-1"), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-2"), replacing(), deleting()),
 			ext:    external{delete: func(*request, remote) error { return nil }},
 			want: want{state: state{Gone: true},
 				calls:  connected("Observe(id-1)", "Delete(id-1)", "Observe(id-2)", "Delete(id-2)"),
@@ -450,7 +450,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteRetireFails": {
 			reason: "The old object of a replacement that cannot be deleted keeps the finalizer and the annotation.",
-			obj:    tenant(withFinalizer(), withID("id-2", 1), replacing("id-1"), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-2"), replacing(), deleting()),
 			ext: external{
 				observe: func(_ *request, id string) (remote, error) {
 					if id == "id-1" {
@@ -468,7 +468,7 @@ func TestReconcile(t *testing.T) {
 		"DeleteInterruptedReplacement": {
 			reason: "A replacement interrupted after its create but before the new ID was recorded " +
 				"(replacing == status.id, marker set) left a new remote object: the Finder finds it and both are deleted.",
-			obj: tenant(withFinalizer(), withID("id-1", 1), replacing("id-1"), pending(), deleting()),
+			obj: tenant(withFinalizer(), withID("id-1"), replacing(), pending(), deleting()),
 			ext: external{
 				find:   func(*request) (remote, bool, error) { return rm("id-2", 1), true, nil },
 				delete: func(*request, remote) error { return nil },
@@ -479,7 +479,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteInterruptedReplacementFinderFindsOld": {
 			reason: "When the Finder finds only the old object of an interrupted replacement, it is deleted once.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), replacing("id-1"), pending(), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), replacing(), pending(), deleting()),
 			ext: external{
 				find:   func(*request) (remote, bool, error) { return rm("id-1", 1), true, nil },
 				delete: func(*request, remote) error { return nil },
@@ -490,7 +490,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DeleteStaleMarkerWithID": {
 			reason: "A marker left beside a recorded ID (no replacement under way) does not send a Find.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), pending(), deleting()),
+			obj:    tenant(withFinalizer(), withID("id-1"), pending(), deleting()),
 			ext: external{
 				find:   func(*request) (remote, bool, error) { return rm("id-2", 1), true, nil },
 				delete: func(*request, remote) error { return nil },
@@ -538,7 +538,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ConnectionClusterScoped": {
 			reason: "The reference ConnectionRef names is the one the Connector gets.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{connectionRef: func(*v1.Tenant) (v1.AccountServerReference, error) {
 				return v1.AccountServerReference{Kind: connection.KindClusterAccountServer, Name: "shared"}, nil
 			}},
@@ -624,20 +624,20 @@ func TestReconcile(t *testing.T) {
 		// Observe.
 		"ObserveByID": {
 			reason: "A recorded ID is read; no drift, no write.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			want: want{result: jittered(resync), state: synced("id-1", 1),
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)")},
 		},
 		"ObserveByIDNewVersion": {
 			reason: "status.version follows the server.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{observe: func(_ *request, id string) (remote, error) { return rm(id, 4), nil }},
 			want: want{result: jittered(resync), state: synced("id-1", 4),
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@4)", "SetStatus(id-1@4)")},
 		},
 		"RemoteDeleted": {
 			reason: "A remote object deleted outside the operator stalls; it is not made again.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errNotFound }},
 			want: want{
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation,
@@ -647,7 +647,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ObserveRetryAfter": {
 			reason: "A read the server asks to repeat later is repeated then, without an error.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, retryAfter(7 * time.Second) }},
 			want: want{result: exactly(7 * time.Second),
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation,
@@ -656,7 +656,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ObserveTransportError": {
 			reason: "A read that got no answer is returned for backoff.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errTransport }},
 			want: want{err: "connection refused",
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation,
@@ -668,14 +668,14 @@ func TestReconcile(t *testing.T) {
 		// Import.
 		"Import": {
 			reason: "importID adopts the remote object and says so.",
-			obj:    tenant(withFinalizer(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), importID()),
 			want: want{result: jittered(resync), state: synced("imp-1", 1),
 				calls:  resolvedCalls("Observe(imp-1)", "Diff(imp-1@1)", "SetStatus(imp-1@1)"),
 				events: []string{"Normal Adopted Adopted Tenant imp-1 (importID)"}},
 		},
 		"ImportAdopterAllows": {
 			reason: "An Adopter is asked before an import.",
-			obj:    tenant(withFinalizer(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), importID()),
 			ext:    external{canAdopt: func(*request, remote) error { return nil }},
 			want: want{result: jittered(resync), state: synced("imp-1", 1),
 				calls:  resolvedCalls("Observe(imp-1)", "CanAdopt(imp-1)", "Diff(imp-1@1)", "SetStatus(imp-1@1)"),
@@ -683,7 +683,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ImportAdopterRefuses": {
 			reason: "An Adopter's refusal stalls and records no ID.",
-			obj:    tenant(withFinalizer(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), importID()),
 			ext: external{canAdopt: func(*request, remote) error {
 				return Stalled("OtherOwner", "tenant imp-1 is managed by another operator")
 			}},
@@ -694,7 +694,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ImportNotFound": {
 			reason: "An importID the server does not know stalls.",
-			obj:    tenant(withFinalizer(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), importID()),
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errNotFound }},
 			want: want{
 				state:   state{ObservedGeneration: generation, Conditions: stalled(ReasonImportNotFound), Finalizers: fin},
@@ -703,7 +703,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ImportOutsideScope": {
 			reason: "An importID outside the connection's subtree (403) stalls and names the subtree.",
-			obj:    tenant(withFinalizer(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), importID()),
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errForbidden }},
 			want: want{
 				state:   state{ObservedGeneration: generation, Conditions: stalled(ReasonOutsideScope), Finalizers: fin},
@@ -712,7 +712,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ImportTransient": {
 			reason: "An import read that fails otherwise is retried.",
-			obj:    tenant(withFinalizer(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), importID()),
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errUnavailable }},
 			want: want{err: "503",
 				state: state{ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
@@ -720,7 +720,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ImportPersistIDFails": {
 			reason: "An ID whose write fails is retried; the closing status patch records it anyway.",
-			obj:    tenant(withFinalizer(), importID("imp-1")),
+			obj:    tenant(withFinalizer(), importID()),
 			funcs:  failStatusPatch(1, internal()),
 			want: want{err: "etcd is sad",
 				state: state{ID: "imp-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
@@ -730,7 +730,7 @@ func TestReconcile(t *testing.T) {
 		// ObserveOnly.
 		"ObserveOnly": {
 			reason: "ObserveOnly mirrors the imported object, adds no finalizer and never diffs or writes.",
-			obj:    tenant(observeOnly(), importID("imp-1")),
+			obj:    tenant(observeOnly(), importID()),
 			ext: external{
 				diff: func(*request, remote) ([]string, error) { return []string{"displayName"}, nil },
 			},
@@ -743,7 +743,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ObserveOnlyByID": {
 			reason: "ObserveOnly reads by the recorded ID, never replaces or updates, and publishes.",
-			obj:    tenant(observeOnly(), importID("imp-1"), withID("imp-1", 1)),
+			obj:    tenant(observeOnly(), importID(), withID("imp-1")),
 			ext: external{
 				observe:     func(_ *request, id string) (remote, error) { return rm(id, 5), nil },
 				diff:        func(*request, remote) ([]string, error) { return []string{"displayName"}, nil },
@@ -949,7 +949,7 @@ func TestReconcile(t *testing.T) {
 		// Update.
 		"Drift": {
 			reason: "Drift is corrected with Update and announced; the status takes the new version.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{diff: func(_ *request, r remote) ([]string, error) {
 				if r.Version == 1 {
 					return []string{"displayName", "contact"}, nil
@@ -962,7 +962,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"DiffFails": {
 			reason: "A Diff error is returned.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{diff: func(*request, remote) ([]string, error) { return nil, errors.New("cannot compare") }},
 			want: want{err: "cannot compare",
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
@@ -970,7 +970,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"StaleVersionRetried": {
 			reason: "A stale version re-reads the object and retries at once.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				observe: counter(),
 				diff:    func(*request, remote) ([]string, error) { return []string{"displayName"}, nil },
@@ -988,7 +988,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"StaleVersionTooOften": {
 			reason: "A version that stays stale is given up after maxStaleRetries re-reads and returned.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				observe: counter(),
 				diff:    func(*request, remote) ([]string, error) { return []string{"displayName"}, nil },
@@ -1004,7 +1004,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"StaleVersionReadFails": {
 			reason: "A re-read that fails ends the retries.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				observe: func() func(*request, string) (remote, error) {
 					n := 0
@@ -1026,7 +1026,7 @@ func TestReconcile(t *testing.T) {
 		// Replacement.
 		"ReplaceFresh": {
 			reason: "A change the server cannot make in place: record the old ID, create under the marker, record the new ID, delete the old.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				mustReplace: func(_ *request, r remote) []string {
 					if r.ID == "id-1" {
@@ -1050,14 +1050,14 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceNotNeeded": {
 			reason: "A Replacer that names nothing changes nothing.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{mustReplace: func(*request, remote) []string { return nil }},
 			want: want{result: jittered(resync), state: synced("id-1", 1),
 				calls: resolvedCalls("Observe(id-1)", "MustReplace(id-1@1)", "Diff(id-1@1)", "SetStatus(id-1@1)")},
 		},
 		"ReplaceWithoutDeleter": {
 			reason: "A kind without a Deleter releases the replaced object.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{mustReplace: func(_ *request, r remote) []string {
 				if r.ID == "id-1" {
 					return []string{"secret lost"}
@@ -1075,7 +1075,7 @@ func TestReconcile(t *testing.T) {
 		"ReplaceInterruptedBeforeNewID": {
 			reason: "A replacement interrupted before the new ID was recorded (replacing == status.id, marker set): " +
 				"the Finder finds the new object, it is adopted, the old one deleted.",
-			obj: tenant(withFinalizer(), withID("id-1", 1), replacing("id-1"), pending()),
+			obj: tenant(withFinalizer(), withID("id-1"), replacing(), pending()),
 			ext: external{
 				mustReplace: func(*request, remote) []string { return nil },
 				find:        func(*request) (remote, bool, error) { return rm("id-2", 1), true, nil },
@@ -1092,7 +1092,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceInterruptedFinderFindsOld": {
 			reason: "The Finder finding the old object during a replacement does not adopt it: a new one is created.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), replacing("id-1"), pending()),
+			obj:    tenant(withFinalizer(), withID("id-1"), replacing(), pending()),
 			ext: external{
 				mustReplace: func(*request, remote) []string { return nil },
 				find:        func(*request) (remote, bool, error) { return rm("id-1", 1), true, nil },
@@ -1109,7 +1109,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceInterruptedAfterNewID": {
 			reason: "A replacement interrupted after the new ID was recorded (replacing != status.id) only deletes the old object.",
-			obj:    tenant(withFinalizer(), withID("id-2", 1), replacing("id-1")),
+			obj:    tenant(withFinalizer(), withID("id-2"), replacing()),
 			ext: external{
 				mustReplace: func(*request, remote) []string { return []string{"formats"} },
 				delete:      func(*request, remote) error { return nil },
@@ -1120,7 +1120,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceInterruptedAfterNewIDOldGone": {
 			reason: "An old object already gone is a replacement finished.",
-			obj:    tenant(withFinalizer(), withID("id-2", 1), replacing("id-1")),
+			obj:    tenant(withFinalizer(), withID("id-2"), replacing()),
 			ext: external{
 				observe: func(_ *request, id string) (remote, error) {
 					if id == "id-1" {
@@ -1135,7 +1135,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceRetireFails": {
 			reason: "An old object that cannot be deleted keeps the annotation; the new ID is recorded.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				mustReplace: func(_ *request, r remote) []string { return []string{"formats"} },
 				delete:      func(*request, remote) error { return errUnavailable },
@@ -1151,7 +1151,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceAnnotationConflict": {
 			reason: "The old ID is recorded under an optimistic lock: a conflict creates nothing and looks again soon.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{mustReplace: func(*request, remote) []string { return []string{"formats"} }},
 			funcs:  patchAnnotation(v1.AnnotationReplacing, conflict()),
 			want: want{result: exactly(staleRequeue), state: state{ID: "id-1", Version: 1, Finalizers: fin},
@@ -1159,7 +1159,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceCreateRefused": {
 			reason: "A refused replacement keeps the old object and the annotation (the replacement is retried), and drops the marker.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				mustReplace: func(*request, remote) []string { return []string{"formats"} },
 				create:      func(*request) (remote, error) { return remote{}, errNameTaken },
@@ -1172,7 +1172,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ReplaceFindFails": {
 			reason: "A failed Find during an interrupted replacement creates nothing.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1), replacing("id-1"), pending()),
+			obj:    tenant(withFinalizer(), withID("id-1"), replacing(), pending()),
 			ext: external{
 				mustReplace: func(*request, remote) []string { return nil },
 				find:        func(*request) (remote, bool, error) { return remote{}, false, errUnavailable },
@@ -1186,14 +1186,14 @@ func TestReconcile(t *testing.T) {
 		// Publisher and Poller.
 		"Publish": {
 			reason: "A Publisher runs after SetStatus.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{publish: func(*request, remote) error { return nil }},
 			want: want{result: jittered(resync), state: synced("id-1", 1),
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)", "Publish(id-1@1)")},
 		},
 		"PublishFails": {
 			reason: "A Publisher's error surfaces.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{publish: func(*request, remote) error {
 				return Stalled(ReasonNotOwned, "ConfigMap acme-report exists and is not owned by this object")
 			}},
@@ -1203,28 +1203,28 @@ func TestReconcile(t *testing.T) {
 		},
 		"PollerShortens": {
 			reason: "A Poller's shorter wait replaces the resync.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{pollAfter: func(*request, remote) time.Duration { return 5 * time.Second }},
 			want: want{result: exactly(5 * time.Second), state: synced("id-1", 1),
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)", "PollAfter(id-1@1)")},
 		},
 		"PollerLonger": {
 			reason: "A Poller's wait longer than the resync is ignored.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{pollAfter: func(*request, remote) time.Duration { return time.Hour }},
 			want: want{result: jittered(resync), state: synced("id-1", 1),
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)", "PollAfter(id-1@1)")},
 		},
 		"PollerDone": {
 			reason: "A Poller with nothing to wait for leaves the resync.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext:    external{pollAfter: func(*request, remote) time.Duration { return 0 }},
 			want: want{result: jittered(resync), state: synced("id-1", 1),
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)", "PollAfter(id-1@1)")},
 		},
 		"ResyncInterval": {
 			reason: "The connection's resync interval, jittered by up to a tenth, is the next look.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			conn:   &connection.Connection{TenantID: "root-tenant", ResyncInterval: time.Minute},
 			want: want{result: jittered(time.Minute), state: synced("id-1", 1),
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)")},
@@ -1233,7 +1233,7 @@ func TestReconcile(t *testing.T) {
 		// Error classes.
 		"ErrorInvalid": {
 			reason: "An invalid request stalls as Rejected with the server's message and code.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				diff: func(*request, remote) ([]string, error) { return []string{"pricing"}, nil },
 				update: func(*request, remote) (remote, error) {
@@ -1247,7 +1247,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ErrorInvalidWithoutBody": {
 			reason: "A refusal without the server's words reports the error itself.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				diff: func(*request, remote) ([]string, error) { return []string{"pricing"}, nil },
 				update: func(*request, remote) (remote, error) {
@@ -1261,7 +1261,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ErrorForbidden": {
 			reason: "A forbidden request stalls as Forbidden.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				diff:   func(*request, remote) ([]string, error) { return []string{"pricing"}, nil },
 				update: func(*request, remote) (remote, error) { return remote{}, errForbidden },
@@ -1273,7 +1273,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ErrorRetryAfter": {
 			reason: "A 429 with Retry-After waits exactly that, without an error (no backoff on top).",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				diff:   func(*request, remote) ([]string, error) { return []string{"pricing"}, nil },
 				update: func(*request, remote) (remote, error) { return remote{}, retryAfter(12 * time.Second) },
@@ -1284,7 +1284,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ErrorTransient": {
 			reason: "A transient error without Retry-After is returned, for the rate limiter's backoff.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{
 				diff:   func(*request, remote) ([]string, error) { return []string{"pricing"}, nil },
 				update: func(*request, remote) (remote, error) { return remote{}, errUnavailable },
@@ -1296,7 +1296,7 @@ func TestReconcile(t *testing.T) {
 		},
 		"ErrorUnauthorized": {
 			reason: "Refused credentials are transient here (the connection controller reports them) and returned.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			ext: external{observe: func(*request, string) (remote, error) {
 				return remote{}, accountserver.ErrorFromAnswer("get tenant", http.StatusUnauthorized, nil, 0)
 			}},
@@ -1308,14 +1308,14 @@ func TestReconcile(t *testing.T) {
 		// Status write.
 		"StatusPatchFails": {
 			reason: "A status that cannot be written is an error, joined to the reconcile's own.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			funcs:  failStatusPatch(-1, internal()),
 			want: want{err: "etcd is sad", state: state{ID: "id-1", Version: 1, Finalizers: fin},
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)")},
 		},
 		"StatusPatchObjectGone": {
 			reason: "A status patch that finds the object gone is no error.",
-			obj:    tenant(withFinalizer(), withID("id-1", 1)),
+			obj:    tenant(withFinalizer(), withID("id-1")),
 			funcs:  failStatusPatch(-1, notFound()),
 			want: want{result: jittered(resync), state: state{ID: "id-1", Version: 1, Finalizers: fin},
 				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)")},
@@ -1380,7 +1380,7 @@ func TestReconcile(t *testing.T) {
 func TestReconcileWritesStatusOnlyWhenChanged(t *testing.T) {
 	ctx := context.Background()
 	var patches, statusPatches atomic.Int32
-	base := newFake(tenant(withFinalizer(), withID("id-1", 1)))
+	base := newFake(tenant(withFinalizer(), withID("id-1")))
 	c := interceptor.NewClient(base, interceptor.Funcs{
 		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 			patches.Add(1)
@@ -1429,7 +1429,7 @@ func TestReconcileWritesStatusOnlyWhenChanged(t *testing.T) {
 // status and in every condition.
 func TestReconcileObservedGeneration(t *testing.T) {
 	ctx := context.Background()
-	base := newFake(tenant(withFinalizer(), withID("id-1", 1), withConditions(metav1.Condition{
+	base := newFake(tenant(withFinalizer(), withID("id-1"), withConditions(metav1.Condition{
 		Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonSynced, ObservedGeneration: 1,
 		LastTransitionTime: metav1.Now(),
 	}), func(t *v1.Tenant) { t.Status.ObservedGeneration = 1 }))
@@ -1473,7 +1473,7 @@ func TestCapabilities(t *testing.T) {
 func TestBareExternal(t *testing.T) {
 	ctx := context.Background()
 	var log calls
-	base := newFake(tenant(withFinalizer(), withID("id-1", 1), deleting()))
+	base := newFake(tenant(withFinalizer(), withID("id-1"), deleting()))
 	rec := events.NewFakeRecorder(10)
 	r := NewReconciler[*v1.Tenant, remote, resolved]("Tenant", base, rec, &connector{log: &log},
 		bareExternal{&external{log: &log}}, func() *v1.Tenant { return &v1.Tenant{} })
