@@ -71,16 +71,16 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	if err := tenant.Setup(mgr, registry, opts.AfterTenantCreate); err != nil {
 		return fmt.Errorf("tenant controller: %w", err)
 	}
-	if err := user.Setup(mgr, registry); err != nil {
+	if err := tenant.Register(mgr, registry, user.Kind); err != nil {
 		return fmt.Errorf("user controller: %w", err)
 	}
-	if err := offeringitemquota.Setup(mgr, registry); err != nil {
+	if err := tenant.Register(mgr, registry, offeringitemquota.Kind); err != nil {
 		return fmt.Errorf("offeringitemquota controller: %w", err)
 	}
-	if err := usagereport.Setup(mgr, registry, opts.ReportNotReadyRetry); err != nil {
+	if err := tenant.Register(mgr, registry, usagereport.Kind(opts.ReportNotReadyRetry)); err != nil {
 		return fmt.Errorf("usagereport controller: %w", err)
 	}
-	if err := apiclient.Setup(mgr, registry); err != nil {
+	if err := tenant.Register(mgr, registry, apiclient.Kind); err != nil {
 		return fmt.Errorf("apiclient controller: %w", err)
 	}
 	// tenant_operator_objects{kind, ready}: counted from the cache at scrape time.

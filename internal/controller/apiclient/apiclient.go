@@ -8,12 +8,7 @@ import (
 	"context"
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -22,40 +17,10 @@ import (
 )
 
 // Condition reasons of the ApiClient kind.
-const (
-	ReasonTenantMismatch = "TenantMismatch"
-)
+const ReasonTenantMismatch = "TenantMismatch"
 
 // SecretIndex indexes ApiClients by the Secret they write.
 const SecretIndex = ".spec.secretName"
-
-// remote is an API client as read from the server, with what its Secret
-// says. A client deleted on the server outside the operator is kept as
-// gone: its secret no longer works, so it is replaced like a lost one.
-type remote struct {
-	id     string
-	client *accountserver.APIClient
-	gone   bool
-	secret secretState
-	// urlDiffers: the Secret's url is not the connection's.
-	urlDiffers bool
-	// secretVersion is the resourceVersion of a Secret found to work, or
-	// written; "" when unknown.
-	secretVersion string
-	// written is when this reconcile wrote the credentials.
-	written *metav1.Time
-}
-
-func (r *remote) RemoteID() string { return r.id }
-
-// RemoteVersion: API clients carry no version.
-func (r *remote) RemoteVersion() int64 { return 0 }
-
-// needsReplacement says whether the client must be replaced: its secret is
-// lost, or the client is gone.
-func (r *remote) needsReplacement() bool {
-	return r.gone || r.secret == secretMissing || r.secret == secretStale || r.secret == secretRejected
-}
 
 // resolved is what Resolve found for one reconcile.
 type resolved struct {
@@ -66,14 +31,7 @@ type request = managed.Request[*v1.ApiClient, resolved]
 
 // External talks to the account server about API clients.
 type External struct {
-	// Scope's Reader is the manager's cache; Secrets are in it by metadata
-	// only.
 	tenant.Scope[*v1.ApiClient]
-	// Client writes the Secret.
-	Client client.Client
-	// SecretReader reads the Secret's data, around the cache.
-	SecretReader client.Reader
-	Recorder     events.EventRecorder
 }
 
 // Resolve finds the tenant's UUID.
@@ -173,17 +131,11 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 	obj, c := req.Object, req.Conn.Client
 	out := *r
 	if r.urlDiffers {
-		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Spec.SecretName}}
-		if _, err := managed.WriteOwned(ctx, e.Client, e.SecretReader, obj, secret, func() error {
-			if secret.Data == nil {
-				secret.Data = map[string][]byte{}
-			}
-			secret.Data[v1.APIClientSecretKeyURL] = []byte(serverURL(c.URL()))
-			return nil
-		}); err != nil {
+		rv, err := e.writeURL(ctx, obj, serverURL(c.URL()))
+		if err != nil {
 			return nil, err
 		}
-		out.urlDiffers, out.secretVersion = false, secret.ResourceVersion
+		out.urlDiffers, out.secretVersion = false, rv
 	}
 	if up, fields := clientUpdate(obj, r.client); len(fields) > 0 {
 		updated, err := c.UpdateClient(ctx, r.id, up)
@@ -220,37 +172,7 @@ func (e *External) SetStatus(req *request, r *remote) {
 	}
 }
 
-func (e *External) event(obj *v1.ApiClient, reason, format string, a ...any) {
-	if e.Recorder != nil {
-		e.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "WriteSecret", format, a...)
-	}
-}
-
-// The capabilities of the kind, as the loop finds them when it is built.
-var (
-	_ managed.External[*v1.ApiClient, *remote, resolved] = &External{}
-	_ managed.Deleter[*v1.ApiClient, *remote, resolved]  = &External{}
-	_ managed.Finder[*v1.ApiClient, *remote, resolved]   = &External{}
-	_ managed.Adopter[*v1.ApiClient, *remote, resolved]  = &External{}
-	_ managed.Replacer[*v1.ApiClient, *remote, resolved] = &External{}
-)
-
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=apiclients,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=apiclients/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=apiclients/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
-
-// Setup registers the ApiClient controller.
-func Setup(mgr ctrl.Manager, registry managed.Connector) error {
-	ext := &External{
-		Scope:  tenant.Scope[*v1.ApiClient]{Reader: mgr.GetClient()},
-		Client: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("apiclient-controller"),
-	}
-	return tenant.SetupScoped(mgr, registry, "ApiClient", managed.External[*v1.ApiClient, *remote, resolved](ext),
-		func() *v1.ApiClient { return &v1.ApiClient{} }, func() client.ObjectList { return &v1.ApiClientList{} },
-		// A deleted or changed Secret is checked, and written anew if its
-		// credentials no longer work.
-		managed.Reference[*v1.ApiClient]{Field: SecretIndex, Target: &corev1.Secret{}, MetadataOnly: true, WakeAll: true, Names: func(c *v1.ApiClient) []string {
-			return []string{c.Spec.SecretName}
-		}})
-}

@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -63,7 +63,7 @@ func (e *External) withSecret(ctx context.Context, req *request, cl *accountserv
 func (e *External) checkSecret(ctx context.Context, req *request, cl *accountserver.APIClient) (state secretState, urlDiffers bool, version string, err error) {
 	obj := req.Object
 	st := obj.Status
-	data, rv, err := managed.ReadIfChanged(ctx, e.Reader, e.SecretReader, managed.DataSource{Kind: "Secret", Namespace: obj.Namespace, Name: obj.Spec.SecretName},
+	data, rv, err := managed.ReadIfChanged(ctx, e.Reader, e.Direct, managed.DataSource{Kind: "Secret", Namespace: obj.Namespace, Name: obj.Spec.SecretName},
 		func(rv string) bool {
 			return st.SecretResourceVersion != "" && st.SecretResourceVersion == rv && st.ID == cl.ClientID
 		})
@@ -109,7 +109,7 @@ func (e *External) createWithSecret(ctx context.Context, req *request) (*remote,
 	}
 	log := logf.FromContext(ctx)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Spec.SecretName}}
-	if _, err := managed.WriteOwned(ctx, e.Client, e.SecretReader, obj, secret, func() error {
+	if _, err := managed.WriteOwned(ctx, e.Writer, e.Direct, obj, secret, func() error {
 		setCredentials(secret, created.ClientID, created.ClientSecret, serverURL(c.URL()))
 		return nil
 	}); err != nil {
@@ -137,7 +137,7 @@ func (e *External) createWithSecret(ctx context.Context, req *request) (*remote,
 func (e *External) checkSecretOwner(ctx context.Context, obj *v1.ApiClient) error {
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	err := e.Reader.Get(ctx, client.ObjectKey{Namespace: obj.Namespace, Name: obj.Spec.SecretName}, meta)
+	err := e.Reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.SecretName}, meta)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
@@ -147,4 +147,23 @@ func (e *External) checkSecretOwner(ctx context.Context, obj *v1.ApiClient) erro
 		return managed.Stalled(managed.ReasonNotOwned, "Secret %s exists and is not owned by this ApiClient; delete it or choose another secretName", obj.Spec.SecretName)
 	}
 	return nil
+}
+
+// writeURL sets the Secret's url and returns its new resourceVersion.
+func (e *External) writeURL(ctx context.Context, obj *v1.ApiClient, url string) (string, error) {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Spec.SecretName}}
+	_, err := managed.WriteOwned(ctx, e.Writer, e.Direct, obj, secret, func() error {
+		if secret.Data == nil {
+			secret.Data = map[string][]byte{}
+		}
+		secret.Data[v1.APIClientSecretKeyURL] = []byte(url)
+		return nil
+	})
+	return secret.ResourceVersion, err
+}
+
+func (e *External) event(obj *v1.ApiClient, reason, format string, a ...any) {
+	if e.Recorder != nil {
+		e.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, reason, "WriteSecret", format, a...)
+	}
 }

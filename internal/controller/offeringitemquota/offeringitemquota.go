@@ -16,7 +16,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -61,6 +60,8 @@ func (r *remote) RemoteVersion() int64 {
 	return v
 }
 
+type request = managed.Request[*v1.OfferingItemQuota, resolved]
+
 // resolved is what Resolve found for one reconcile.
 type resolved struct {
 	tenantID string
@@ -68,8 +69,6 @@ type resolved struct {
 	// edition is the spec's edition switch with its application's ID.
 	editionApp, edition string
 }
-
-type request = managed.Request[*v1.OfferingItemQuota, resolved]
 
 // External talks to the account server about offering items. It has no
 // Deleter: the items belong to the tenant, and deleting the object only
@@ -84,13 +83,11 @@ type External struct {
 
 // Resolve finds the tenant, resolves application names and refuses items
 // another OfferingItemQuota of the tenant already manages.
-func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
-	q := req.Object
-	tenantID, err := e.TenantID(ctx, q)
-	if err != nil {
-		return resolved{}, err
+func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err error) {
+	if res.tenantID, err = e.TenantID(ctx, req.Object); err != nil {
+		return res, err
 	}
-	res := resolved{tenantID: tenantID}
+	q := req.Object
 	seen := map[key]bool{}
 	for _, it := range q.Spec.Items {
 		appID, err := appID(ctx, req, it.Application)
@@ -375,27 +372,24 @@ func usageOf(usages []accountserver.Usage, it accountserver.OfferingItem) *int64
 	return nil
 }
 
-// The capabilities of the kind, as the loop finds them when it is built.
-var (
-	_ managed.External[*v1.OfferingItemQuota, *remote, resolved] = &External{}
-	_ managed.Adopter[*v1.OfferingItemQuota, *remote, resolved]  = &External{}
-)
-
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas/finalizers,verbs=update
 
-// Setup registers the OfferingItemQuota controller.
-func Setup(mgr ctrl.Manager, registry managed.Connector) error {
-	ext := &External{Scope: tenant.Scope[*v1.OfferingItemQuota]{Reader: mgr.GetClient()}}
-	return tenant.SetupScoped(mgr, registry, "OfferingItemQuota", managed.External[*v1.OfferingItemQuota, *remote, resolved](ext),
-		func() *v1.OfferingItemQuota { return &v1.OfferingItemQuota{} }, func() client.ObjectList { return &v1.OfferingItemQuotaList{} },
-		// A peer of the same tenant that changes or goes may free an item
-		// another one waits for (ItemClaimed).
-		managed.Reference[*v1.OfferingItemQuota]{Field: managed.TenantRefIndex, Target: &v1.OfferingItemQuota{}, Values: func(o client.Object) []string {
-			if ref := o.(*v1.OfferingItemQuota).Spec.TenantRef; ref != nil {
-				return []string{ref.Name}
-			}
-			return nil
-		}})
+// Kind registers OfferingItemQuotas with the loop. A peer of the same
+// tenant that changes or goes may free an item another one waits for
+// (ItemClaimed), so peers wake each other.
+var Kind = tenant.Kind[*v1.OfferingItemQuota, *remote, resolved]{
+	Name: "OfferingItemQuota",
+	External: func(s tenant.Scope[*v1.OfferingItemQuota]) managed.External[*v1.OfferingItemQuota, *remote, resolved] {
+		return &External{Scope: s}
+	},
+	References: []managed.Reference[*v1.OfferingItemQuota]{{Field: managed.TenantRefIndex, Target: &v1.OfferingItemQuota{}, Values: peerTenant}},
+}
+
+func peerTenant(o client.Object) []string {
+	if ref := o.(*v1.OfferingItemQuota).Spec.TenantRef; ref != nil {
+		return []string{ref.Name}
+	}
+	return nil
 }

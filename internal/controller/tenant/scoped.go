@@ -2,10 +2,14 @@ package tenant
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"strings"
 
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
@@ -20,11 +24,18 @@ type Scoped interface {
 }
 
 // Scope is the half of a tenant-scoped kind's External that every such
-// kind shares: the connection, inherited from the Tenant unless the object
-// names its own, and the tenant's UUID. Embed it.
+// kind shares: what it needs from the manager, its connection (inherited
+// from the Tenant unless the object names its own) and the tenant's UUID.
+// Embed it.
 type Scope[O Scoped] struct {
-	// Reader is the manager's cache.
+	// Reader is the manager's cache. Secrets and ConfigMaps are in it by
+	// metadata only.
 	Reader client.Reader
+	// Direct reads around the cache: a Secret's or ConfigMap's data.
+	Direct client.Reader
+	// Writer writes the Secrets and ConfigMaps the kind owns.
+	Writer   client.Client
+	Recorder events.EventRecorder
 }
 
 // ConnectionRef is the object's own accountServerRef, or its Tenant's.
@@ -40,17 +51,43 @@ func (s Scope[O]) TenantID(ctx context.Context, o O) (string, error) {
 	return ResolveID(ctx, s.Reader, o.GetNamespace(), ref, id)
 }
 
-// SetupScoped registers the loop of a tenant-scoped kind: the Tenant its
-// tenantRef names is indexed and watched, so the object wakes when that
-// Tenant gets its ID, and refs adds the kind's own references.
-func SetupScoped[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry managed.Connector, kind string,
-	ext managed.External[O, R, X], newObject func() O, list func() client.ObjectList, refs ...managed.Reference[O]) error {
-	r := managed.NewReconciler(kind, mgr.GetClient(), mgr.GetEventRecorder(strings.ToLower(kind)+"-controller"), registry, ext, newObject)
+// Kind is how a tenant-scoped kind registers with the loop: its name, its
+// External made from the manager's Scope, and the objects beyond its Tenant
+// whose changes wake it.
+type Kind[O Scoped, R managed.Remote, X any] struct {
+	Name       string
+	External   func(Scope[O]) managed.External[O, R, X]
+	References []managed.Reference[O]
+}
+
+// Register registers the loop of a tenant-scoped kind. The Tenant its
+// tenantRef names is indexed and watched, so an object wakes when that
+// Tenant gets its ID.
+func Register[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry managed.Connector, k Kind[O, R, X]) error {
+	recorder := mgr.GetEventRecorder(strings.ToLower(k.Name) + "-controller")
+	scope := Scope[O]{Reader: mgr.GetClient(), Direct: mgr.GetAPIReader(), Writer: mgr.GetClient(), Recorder: recorder}
+	newObject := func() O {
+		var zero O
+		return reflect.New(reflect.TypeOf(zero).Elem()).Interface().(O)
+	}
+	gvk, err := apiutil.GVKForObject(newObject(), mgr.GetScheme())
+	if err != nil {
+		return err
+	}
+	gvk.Kind += "List"
+	if _, err := mgr.GetScheme().New(gvk); err != nil {
+		return fmt.Errorf("%s: %w", k.Name, err)
+	}
+	list := func() client.ObjectList {
+		l, _ := mgr.GetScheme().New(gvk)
+		return l.(client.ObjectList)
+	}
+	r := managed.NewReconciler(k.Name, mgr.GetClient(), recorder, registry, k.External(scope), newObject)
 	tenantRef := managed.Reference[O]{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(o O) []string {
 		if ref, _ := o.TenantReference(); ref != nil {
 			return []string{ref.Name}
 		}
 		return nil
 	}}
-	return r.SetupWithManager(mgr, managed.Options[O]{List: list, References: append([]managed.Reference[O]{tenantRef}, refs...)})
+	return r.SetupWithManager(mgr, managed.Options[O]{List: list, References: append([]managed.Reference[O]{tenantRef}, k.References...)})
 }

@@ -455,14 +455,6 @@ func (e *External) SetStatus(req *request, r *remote) {
 	setServicesStatus(req, r)
 }
 
-// The capabilities of the kind, as the loop finds them when it is built.
-var (
-	_ managed.External[*v1.Tenant, *remote, resolved] = &External{}
-	_ managed.Finder[*v1.Tenant, *remote, resolved]   = &External{}
-	_ managed.Adopter[*v1.Tenant, *remote, resolved]  = &External{}
-	_ managed.Blocker[*v1.Tenant]                     = &External{}
-)
-
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=tenants/finalizers,verbs=update

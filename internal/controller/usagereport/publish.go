@@ -65,7 +65,7 @@ func (e *External) Publish(ctx context.Context, req *request, r *remote) error {
 		data[s.ReportFormat] = b
 	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	changed, err := managed.WriteOwned(ctx, e.Client, e.APIReader, obj, cm, func() error {
+	changed, err := managed.WriteOwned(ctx, e.Writer, e.Direct, obj, cm, func() error {
 		setOutput(cm, r.report.ID, ids, data)
 		return nil
 	})

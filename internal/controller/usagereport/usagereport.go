@@ -11,9 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -82,14 +80,7 @@ type request = managed.Request[*v1.UsageReport, resolved]
 
 // External talks to the account server about usage reports.
 type External struct {
-	// Scope's Reader is the manager's cache; ConfigMaps are in it by
-	// metadata only.
 	tenant.Scope[*v1.UsageReport]
-	// Client writes the output ConfigMap.
-	Client client.Client
-	// APIReader reads a ConfigMap's data, around the cache.
-	APIReader client.Reader
-	Recorder  events.EventRecorder
 	// MaxOutputBytes bounds the data copied into the ConfigMap (default
 	// DefaultMaxOutputBytes).
 	MaxOutputBytes int64
@@ -99,13 +90,11 @@ type External struct {
 }
 
 // Resolve finds the tenant's UUID and the recipients' user IDs.
-func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
+func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err error) {
 	r := req.Object
-	tenantID, err := e.TenantID(ctx, r)
-	if err != nil {
-		return resolved{}, err
+	if res.tenantID, err = e.TenantID(ctx, r); err != nil {
+		return res, err
 	}
-	res := resolved{tenantID: tenantID}
 	for _, ref := range r.Spec.Recipients {
 		u := &v1.User{}
 		if err := e.Reader.Get(ctx, client.ObjectKey{Namespace: r.Namespace, Name: ref.Name}, u); err != nil {
@@ -313,45 +302,39 @@ func (e *External) PollAfter(req *request, r *remote) time.Duration {
 	return 0
 }
 
-// The capabilities of the kind, as the loop finds them when it is built.
-var (
-	_ managed.External[*v1.UsageReport, *remote, resolved]  = &External{}
-	_ managed.Deleter[*v1.UsageReport, *remote, resolved]   = &External{}
-	_ managed.Finder[*v1.UsageReport, *remote, resolved]    = &External{}
-	_ managed.Adopter[*v1.UsageReport, *remote, resolved]   = &External{}
-	_ managed.Replacer[*v1.UsageReport, *remote, resolved]  = &External{}
-	_ managed.Publisher[*v1.UsageReport, *remote, resolved] = &External{}
-	_ managed.Poller[*v1.UsageReport, *remote, resolved]    = &External{}
-)
-
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=usagereports/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;patch
 
-// Setup registers the UsageReport controller. notReadyRetry is how soon a
+// Kind registers UsageReports with the loop. notReadyRetry is how soon a
 // create refused during the server's nightly window is tried again (zero:
-// DefaultNotReadyRetry).
-func Setup(mgr ctrl.Manager, registry managed.Connector, notReadyRetry time.Duration) error {
-	ext := &External{
-		Scope:  tenant.Scope[*v1.UsageReport]{Reader: mgr.GetClient()},
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Recorder: mgr.GetEventRecorder("usagereport-controller"),
-		NotReadyRetry: notReadyRetry,
+// DefaultNotReadyRetry). A recipient User that gets its ID, and a deleted or
+// changed output ConfigMap, wake the report.
+func Kind(notReadyRetry time.Duration) tenant.Kind[*v1.UsageReport, *remote, resolved] {
+	return tenant.Kind[*v1.UsageReport, *remote, resolved]{
+		Name: "UsageReport",
+		External: func(s tenant.Scope[*v1.UsageReport]) managed.External[*v1.UsageReport, *remote, resolved] {
+			return &External{Scope: s, NotReadyRetry: notReadyRetry}
+		},
+		References: []managed.Reference[*v1.UsageReport]{
+			{Field: RecipientIndex, Target: &v1.User{}, Names: recipientNames},
+			{Field: ConfigMapIndex, Target: &corev1.ConfigMap{}, MetadataOnly: true, WakeAll: true, Names: outputName},
+		},
 	}
-	return tenant.SetupScoped(mgr, registry, "UsageReport", managed.External[*v1.UsageReport, *remote, resolved](ext),
-		func() *v1.UsageReport { return &v1.UsageReport{} }, func() client.ObjectList { return &v1.UsageReportList{} },
-		managed.Reference[*v1.UsageReport]{Field: RecipientIndex, Target: &v1.User{}, Names: func(r *v1.UsageReport) []string {
-			var names []string
-			for _, ref := range r.Spec.Recipients {
-				names = append(names, ref.Name)
-			}
-			return names
-		}},
-		// A deleted or changed ConfigMap is written again.
-		managed.Reference[*v1.UsageReport]{Field: ConfigMapIndex, Target: &corev1.ConfigMap{}, MetadataOnly: true, WakeAll: true, Names: func(r *v1.UsageReport) []string {
-			if r.Spec.Output == nil {
-				return nil
-			}
-			return []string{r.Spec.Output.ConfigMapName}
-		}})
+}
+
+func recipientNames(r *v1.UsageReport) []string {
+	var names []string
+	for _, ref := range r.Spec.Recipients {
+		names = append(names, ref.Name)
+	}
+	return names
+}
+
+func outputName(r *v1.UsageReport) []string {
+	if r.Spec.Output == nil {
+		return nil
+	}
+	return []string{r.Spec.Output.ConfigMapName}
 }

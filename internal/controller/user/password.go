@@ -16,7 +16,7 @@ func (e *External) readPassword(ctx context.Context, u *v1.User, res *resolved) 
 	if ref == nil {
 		return managed.Stalled(managed.ReasonInvalidSpec, "activation.method Password needs passwordSecretRef")
 	}
-	data, rv, err := managed.ReadIfChanged(ctx, e.Reader, e.SecretReader, managed.DataSource{Kind: "Secret", Namespace: u.Namespace, Name: ref.Name},
+	data, rv, err := managed.ReadIfChanged(ctx, e.Reader, e.Direct, managed.DataSource{Kind: "Secret", Namespace: u.Namespace, Name: ref.Name},
 		func(rv string) bool { return secretVersion(ref, rv) == u.Status.PasswordSecretVersion })
 	switch {
 	case apierrors.IsNotFound(err):

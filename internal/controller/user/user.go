@@ -11,8 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -41,6 +39,8 @@ type remote struct {
 func (r *remote) RemoteID() string     { return r.user.ID }
 func (r *remote) RemoteVersion() int64 { return r.user.Version }
 
+type request = managed.Request[*v1.User, resolved]
+
 // resolved is what Resolve found, and what Update did, in one reconcile.
 type resolved struct {
 	tenantID string
@@ -55,25 +55,18 @@ type resolved struct {
 	managedRoles *[]string
 }
 
-type request = managed.Request[*v1.User, resolved]
-
 // External talks to the account server about users.
 type External struct {
 	tenant.Scope[*v1.User]
-	// SecretReader reads a password Secret's data, around the cache, where
-	// Secrets are by metadata only.
-	SecretReader client.Reader
 }
 
 // Resolve finds the tenant's UUID and, when the password must be set, the
 // password.
-func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
+func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err error) {
 	u := req.Object
-	tenantID, err := e.TenantID(ctx, u)
-	if err != nil {
-		return resolved{}, err
+	if res.tenantID, err = e.TenantID(ctx, u); err != nil {
+		return res, err
 	}
-	res := resolved{tenantID: tenantID}
 	if u.Spec.Activation.Method == v1.ActivationPassword {
 		err = e.readPassword(ctx, u, &res)
 	}
@@ -235,15 +228,14 @@ func ownRoles(u *v1.User, before []accountserver.AccessPolicy) []string {
 // server refuses, the operator stops) is at least no longer able to log in.
 func (e *External) Delete(ctx context.Context, req *request, r *remote) error {
 	c, id := req.Conn.Client, r.user.ID
-	return tenant.DisableThenDelete(r.user.Enabled, r.user.Version,
-		func(version int64) (int64, error) {
-			off, err := c.UpdateUser(ctx, id, accountserver.UserUpdate{Version: version, Enabled: ptr.To(false)})
-			if err != nil {
-				return 0, err
-			}
-			return off.Version, nil
-		},
-		func(version int64) error { return c.DeleteUser(ctx, id, version) })
+	disable := func(version int64) (int64, error) {
+		off, err := c.UpdateUser(ctx, id, accountserver.UserUpdate{Version: version, Enabled: ptr.To(false)})
+		if err != nil {
+			return 0, err
+		}
+		return off.Version, nil
+	}
+	return tenant.DisableThenDelete(r.user.Enabled, r.user.Version, disable, func(version int64) error { return c.DeleteUser(ctx, id, version) })
 }
 
 // SetStatus mirrors the remote user into status, and records what this
@@ -265,26 +257,21 @@ func (e *External) SetStatus(req *request, r *remote) {
 	}
 }
 
-// The capabilities of the kind, as the loop finds them when it is built.
-var (
-	_ managed.External[*v1.User, *remote, resolved] = &External{}
-	_ managed.Finder[*v1.User, *remote, resolved]   = &External{}
-	_ managed.Adopter[*v1.User, *remote, resolved]  = &External{}
-)
-
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=users/finalizers,verbs=update
 
-// Setup registers the User controller.
-func Setup(mgr ctrl.Manager, registry managed.Connector) error {
-	ext := &External{Scope: tenant.Scope[*v1.User]{Reader: mgr.GetClient()}, SecretReader: mgr.GetAPIReader()}
-	return tenant.SetupScoped(mgr, registry, "User", managed.External[*v1.User, *remote, resolved](ext),
-		func() *v1.User { return &v1.User{} }, func() client.ObjectList { return &v1.UserList{} },
-		managed.Reference[*v1.User]{Field: PasswordSecretIndex, Target: &corev1.Secret{}, MetadataOnly: true, WakeAll: true, Names: func(u *v1.User) []string {
+// Kind registers Users with the loop.
+var Kind = tenant.Kind[*v1.User, *remote, resolved]{
+	Name: "User",
+	External: func(s tenant.Scope[*v1.User]) managed.External[*v1.User, *remote, resolved] {
+		return &External{Scope: s}
+	},
+	References: []managed.Reference[*v1.User]{{Field: PasswordSecretIndex, Target: &corev1.Secret{}, MetadataOnly: true, WakeAll: true,
+		Names: func(u *v1.User) []string {
 			if ref := u.Spec.Activation.PasswordSecretRef; ref != nil && u.Spec.Activation.Method == v1.ActivationPassword {
 				return []string{ref.Name}
 			}
 			return nil
-		}})
+		}}},
 }
