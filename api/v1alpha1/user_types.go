@@ -60,30 +60,35 @@ type UserSpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z]{2,3}([-_][A-Za-z]{2,4})?$`
 	Language string `json:"language,omitempty"`
 
-	// Notifications the user receives, e.g. quota, reports,
-	// backup_error, backup_warning, backup_info, backup_daily_report.
-	// Managed when set; an empty list turns all of them off.
+	// Notifications the user receives: maintenance, quota, reports,
+	// backup_error, backup_warning, backup_info, backup_daily_report,
+	// backup_critical, device_control_warning,
+	// certificate_management_error, certificate_management_warning,
+	// certificate_management_info (the server's list). Managed when set; an
+	// empty list turns all of them off, also on create.
 	// +optional
 	// +listType=set
+	// +kubebuilder:validation:items:Enum=maintenance;quota;reports;backup_error;backup_warning;backup_info;backup_daily_report;backup_critical;device_control_warning;certificate_management_error;certificate_management_warning;certificate_management_info
 	Notifications []string `json:"notifications,omitempty"`
 
-	// BusinessTypes of the user, e.g. buyer, decision_maker. Set when the
-	// user is created; the server cannot change them later.
+	// BusinessTypes of the user: buyer is the only one the server knows.
+	// Set when the user is created; the server cannot change them later.
 	// +optional
 	// +listType=set
+	// +kubebuilder:validation:items:Enum=buyer
 	BusinessTypes []string `json:"businessTypes,omitempty"`
 
 	// DisableAfter disables the user at this time.
 	// +optional
 	DisableAfter *metav1.Time `json:"disableAfter,omitempty"`
 
-	// Roles the user holds in its tenant, written as access policies:
-	// partner_admin, company_admin, unit_admin, readonly_admin,
-	// backup_user, protection_admin, sync_share_user, or another role id
-	// of the server. Policies the operator did not make are left alone.
+	// Roles the user holds in its tenant, written as access policies: one
+	// of the server's role ids, e.g. partner_admin, company_admin,
+	// unit_admin, readonly_admin, backup_user, protection_admin,
+	// sync_share_user. Policies the operator did not make are left alone.
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:items:Pattern=`^[a-z][a-z0-9_]*$`
+	// +kubebuilder:validation:items:Enum=root_admin;partner_admin;company_admin;unit_admin;readonly_admin;protection_admin;protection_ro_admin;restore_operator;backup_user;sync_share_admin;sync_share_user;sync_share_guest;pds_operator;pds_support;notary_admin;notary_user;hci_admin;omnivoice_admin;omnivoice_user;greathorn_admin;greathorn_user;greathorn_analyst;greathorn_client_manager
 	Roles []string `json:"roles,omitempty"`
 
 	// Activation says how the user gets access (default Email).

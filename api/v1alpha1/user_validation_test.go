@@ -49,6 +49,12 @@ var _ = Describe("User", func() {
 			"spec.activation.method"),
 		Entry("a role that is no role id", func(s *v1.UserSpec) { s.Roles = []string{"Company Admin"} },
 			"spec.roles"),
+		Entry("a role the server does not have", func(s *v1.UserSpec) { s.Roles = []string{"super_admin"} },
+			"spec.roles[0]", "company_admin"),
+		Entry("a notification the server does not have", func(s *v1.UserSpec) { s.Notifications = []string{"sms"} },
+			"spec.notifications[0]", "quota"),
+		Entry("a business type the server does not have", func(s *v1.UserSpec) { s.BusinessTypes = []string{"decision_maker"} },
+			"spec.businessTypes[0]", "buyer"),
 	)
 
 	It("keeps login and businessTypes as they were created", func() {
@@ -62,7 +68,7 @@ var _ = Describe("User", func() {
 		Expect(err.Error()).To(ContainSubstring("login cannot be changed"))
 
 		changed = u.DeepCopy()
-		changed.Spec.BusinessTypes = []string{"decision_maker"}
+		changed.Spec.BusinessTypes = nil
 		err = k8s.Update(ctx, changed)
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("businessTypes are set when the user is created"))

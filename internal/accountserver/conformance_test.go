@@ -261,7 +261,7 @@ func TestClientRequestsConformToTheOfficialSchema(t *testing.T) {
 		"CreateUser": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
 			_, err := c.CreateUser(ctx, accountserver.UserCreate{TenantID: f.customer.ID, Login: "conformance-created",
 				Contact: accountserver.Contact{Email: "u@example.com", Firstname: "U"}, Enabled: ptr.To(true), Language: "en",
-				BusinessTypes: []string{"buyer"}, Notifications: []string{"quota"}})
+				BusinessTypes: []string{"buyer"}, Notifications: &[]string{}})
 			return err
 		},
 		"GetUser": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {

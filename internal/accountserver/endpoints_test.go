@@ -77,7 +77,7 @@ func TestUserLifecycle(t *testing.T) {
 		t.Fatalf("CheckLogin(ada) = %v, %v; want free", free, err)
 	}
 	u, err := e.client.CreateUser(ctx, accountserver.UserCreate{TenantID: cust.ID, Login: "ada",
-		Contact: accountserver.Contact{Email: "ada@acme.example", Firstname: "Ada"}, Notifications: []string{"quota"}})
+		Contact: accountserver.Contact{Email: "ada@acme.example", Firstname: "Ada"}, Notifications: &[]string{"quota"}})
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}

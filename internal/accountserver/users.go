@@ -85,7 +85,9 @@ type UserCreate struct {
 	Enabled       *bool    `json:"enabled,omitempty"`
 	Language      string   `json:"language,omitempty"`
 	BusinessTypes []string `json:"business_types,omitempty"`
-	Notifications []string `json:"notifications,omitempty"`
+	// Notifications, when set, are the user's notifications; a pointer to
+	// an empty list turns them all off (nil leaves the server's default).
+	Notifications *[]string `json:"notifications,omitempty"`
 	ExternalID    string   `json:"external_id,omitempty"`
 	IDPID         string   `json:"idp_id,omitempty"`
 	DisableAfter  *Time    `json:"disable_after,omitempty"`

@@ -23,7 +23,7 @@ func toCreate(u *v1.User, tenantID string) accountserver.UserCreate {
 		Enabled:       ptr.To(wantEnabled(u)),
 		Language:      u.Spec.Language,
 		BusinessTypes: u.Spec.BusinessTypes,
-		Notifications: u.Spec.Notifications,
+		Notifications: notifications(u.Spec.Notifications),
 	}
 	if u.Spec.DisableAfter != nil {
 		c.DisableAfter = ptr.To(accountserver.NewTime(u.Spec.DisableAfter.UTC()))
@@ -92,4 +92,14 @@ const mfaEnabled = "enabled"
 
 func mfaDiffers(u *v1.User, got *accountserver.User) bool {
 	return u.Spec.MFA != nil && u.Spec.MFA.Enabled != (got.MFAStatus == mfaEnabled)
+}
+
+// notifications is what a create sends for the spec's notifications: nil
+// (the server's default) when the spec sets none, else the list, an empty
+// one included.
+func notifications(spec []string) *[]string {
+	if spec == nil {
+		return nil
+	}
+	return ptr.To(slices.Clone(spec))
 }

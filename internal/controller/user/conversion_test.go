@@ -158,20 +158,20 @@ func TestToCreate(t *testing.T) {
 		"Everything": {"every field the spec sets is sent, disableAfter in UTC",
 			v1.UserSpec{
 				Login: "ada", Contact: fullSpecContact(), Enabled: ptr.To(true), Language: "en",
-				BusinessTypes: []string{"buyer", "decision_maker"}, Notifications: []string{"quota", "reports"},
+				BusinessTypes: []string{"buyer"}, Notifications: []string{"quota", "reports"},
 				DisableAfter: ptr.To(metav1.NewTime(time.Date(2026, 7, 1, 12, 0, 0, 0, berlin))),
 				Roles:        []string{"company_admin"}, MFA: &v1.MFASpec{Enabled: true},
 			}, "t-2",
 			accountserver.UserCreate{
 				TenantID: "t-2", Login: "ada", Contact: tenant.ToContact(fullSpecContact()), Enabled: ptr.To(true), Language: "en",
-				BusinessTypes: []string{"buyer", "decision_maker"}, Notifications: []string{"quota", "reports"},
+				BusinessTypes: []string{"buyer"}, Notifications: &[]string{"quota", "reports"},
 				DisableAfter: ptr.To(accountserver.NewTime(time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC))),
 			}},
-		"NoNotifications": {"an empty notification list is passed on as empty, not dropped to nil",
+		"NoNotifications": {"an empty notification list is sent as an empty list (all off), not dropped to the server's default",
 			v1.UserSpec{Login: "ada", Contact: v1.Contact{Email: "ada@example.com"}, Notifications: []string{}}, "t-1",
 			accountserver.UserCreate{
 				TenantID: "t-1", Login: "ada", Contact: accountserver.Contact{Email: "ada@example.com"}, Enabled: ptr.To(true),
-				Notifications: []string{},
+				Notifications: &[]string{},
 			}},
 	}
 	for name, tc := range cases {
