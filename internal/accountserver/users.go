@@ -88,9 +88,9 @@ type UserCreate struct {
 	// Notifications, when set, are the user's notifications; a pointer to
 	// an empty list turns them all off (nil leaves the server's default).
 	Notifications *[]string `json:"notifications,omitempty"`
-	ExternalID    string   `json:"external_id,omitempty"`
-	IDPID         string   `json:"idp_id,omitempty"`
-	DisableAfter  *Time    `json:"disable_after,omitempty"`
+	ExternalID    string    `json:"external_id,omitempty"`
+	IDPID         string    `json:"idp_id,omitempty"`
+	DisableAfter  *Time     `json:"disable_after,omitempty"`
 }
 
 // UserUpdate is the body of PUT /users/{id}; nil fields are left as they are. A pointer to an
