@@ -343,9 +343,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path}
 	bw := &bufferedWriter{header: http.Header{}}
-	dropped := s.serveAPI(bw, r, &rec)
+	// The official operation of the request, found once: its schemas check
+	// the request and, in tests, the answer.
+	op, params := s.spec.Match(r.Method, strings.TrimPrefix(r.URL.Path, "/api/2"))
+	dropped := s.serveAPI(bw, r, &rec, op, params)
 	rec.Status = bw.statusCode()
-	if op, _ := s.spec.Match(r.Method, strings.TrimPrefix(r.URL.Path, "/api/2")); op != nil {
+	if op != nil {
 		s.checkResponse(op, bw)
 	}
 	if dropped {
@@ -359,7 +362,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveAPI answers into bw and reports whether the answer must be dropped.
-func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecord) (drop bool) {
+func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecord, op *wire.Operation, params map[string]string) (drop bool) {
 	faults := s.Faults()
 	if !delay(r.Context(), faults) {
 		writeError(bw, http.StatusServiceUnavailable, 0, "request cancelled while delayed")
@@ -399,7 +402,6 @@ func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecor
 		writeError(bw, http.StatusInternalServerError, codeInternal, "internal error (injected)")
 		return false
 	}
-	op, params := s.spec.Match(r.Method, strings.TrimPrefix(r.URL.Path, "/api/2"))
 	if !s.validRequest(bw, r, op, params, s.publicRoutes[pattern]) {
 		return false
 	}
