@@ -64,12 +64,8 @@ func toParameters(r *v1.UsageReport, tenantID string) accountserver.ReportParame
 
 // toSpec is the report the spec describes, for a create.
 func toSpec(r *v1.UsageReport, tenantID string, recipients []string) accountserver.ReportSpec {
-	rs := slices.Clone(recipients)
-	if rs == nil {
-		rs = []string{}
-	}
 	return accountserver.ReportSpec{
-		Recipients:   rs,
+		Recipients:   recipientList(recipients),
 		ResultAction: resultAction(r),
 		Parameters:   toParameters(r, tenantID),
 		Schedule:     accountserver.ReportSchedule{Type: string(r.Spec.Schedule.Type), Enabled: ptr.To(wantEnabled(r))},
@@ -123,12 +119,8 @@ func replaceDiff(r *v1.UsageReport, tenantID string, got *accountserver.Report) 
 // what the official schema lets a report change in place, and no version
 // (PUT /reports/{id} takes none).
 func toUpdate(r *v1.UsageReport, recipients []string) accountserver.ReportUpdate {
-	rs := slices.Clone(recipients)
-	if rs == nil {
-		rs = []string{}
-	}
 	return accountserver.ReportUpdate{
-		Recipients: rs,
+		Recipients: recipientList(recipients),
 		Parameters: &accountserver.ReportUpdateParameters{
 			Level:         level(r),
 			Kind:          string(r.Spec.Kind),
@@ -137,6 +129,15 @@ func toUpdate(r *v1.UsageReport, recipients []string) accountserver.ReportUpdate
 		},
 		Schedule: &accountserver.ReportUpdateSchedule{Enabled: wantEnabled(r)},
 	}
+}
+
+// recipientList is the recipients as the server takes them: a list of its
+// own, empty rather than absent when there are none.
+func recipientList(recipients []string) []string {
+	if recipients == nil {
+		return []string{}
+	}
+	return slices.Clone(recipients)
 }
 
 func sameSet(a, b []string) bool {
