@@ -10,7 +10,6 @@ import (
 
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -22,9 +21,11 @@ import (
 
 func main() {
 	var (
-		metricsAddr, probeAddr, namespace, watchNamespaces string
-		defaultResync                                      time.Duration
-		enableLeaderElection, secureMetrics, enableHTTP2   bool
+		metricsAddr, probeAddr, namespace, watchNamespaces, driftDetection string
+		defaultResync, defaultDrift                                        time.Duration
+		enableLeaderElection, secureMetrics, enableHTTP2                   bool
+		kubeQPS                                                            float64
+		kubeBurst                                                          int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 (http); 0 turns it off.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
@@ -32,7 +33,11 @@ func main() {
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over https with authentication and authorization.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Serve HTTP/2 on the metrics and webhook servers (off against HTTP/2 rapid-reset attacks).")
 	flag.StringVar(&namespace, "namespace", envOr("POD_NAMESPACE", operator.DefaultNamespace), "Namespace the operator runs in; a ClusterAccountServer's Secret is read from it by default.")
-	flag.DurationVar(&defaultResync, "default-resync-interval", 10*time.Minute, "How often objects are compared with the account server to find drift, for connections whose spec sets no resyncInterval.")
+	flag.StringVar(&driftDetection, "drift-detection", "watch", "How drift made on the server is found: watch (each connection lists what changed every driftInterval, and objects are read in batches) or poll (each object reads itself every resyncInterval).")
+	flag.DurationVar(&defaultDrift, "default-drift-interval", 30*time.Second, "How often a connection's remote watch asks the server what changed, for connections whose spec sets no driftInterval.")
+	flag.DurationVar(&defaultResync, "default-resync-interval", 0, "How often each object reads its remote object by itself, for connections whose spec sets no resyncInterval (default 10h with --drift-detection=watch, a safety net; 10m with poll).")
+	flag.Float64Var(&kubeQPS, "kube-api-qps", 50, "Steady rate of the manager's requests to the Kubernetes API server.")
+	flag.IntVar(&kubeBurst, "kube-api-burst", 100, "Burst of the manager's requests to the Kubernetes API server.")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces whose objects the operator watches; empty watches all. The operator's own namespace is always added, and cluster-scoped kinds are watched regardless.")
 	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(flag.CommandLine)
@@ -50,24 +55,39 @@ func main() {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	if driftDetection != "watch" && driftDetection != "poll" {
+		log.Error(nil, "--drift-detection must be watch or poll", "value", driftDetection)
+		os.Exit(1)
+	}
+	if defaultResync != 0 && defaultResync < 10*time.Second {
+		log.Error(nil, "--default-resync-interval must be at least 10s", "value", defaultResync.String())
+		os.Exit(1)
+	}
+	if defaultDrift < 5*time.Second {
+		log.Error(nil, "--default-drift-interval must be at least 5s", "value", defaultDrift.String())
+		os.Exit(1)
+	}
+	if kubeQPS <= 0 || kubeBurst < 1 {
+		log.Error(nil, "--kube-api-qps and --kube-api-burst must be positive")
+		os.Exit(1)
+	}
+	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(kubeQPS), kubeBurst
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsOpts,
 		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "tenant-operator.accounts.tenant-operator.io",
-		Cache:                  cacheOptions(watchNamespaces, namespace),
+		Cache:                  operator.CacheOptions(splitList(watchNamespaces), namespace),
 	})
 	if err != nil {
 		log.Error(err, "unable to create manager")
 		os.Exit(1)
 	}
-	if defaultResync < 10*time.Second {
-		log.Error(nil, "--default-resync-interval must be at least 10s", "value", defaultResync.String())
-		os.Exit(1)
-	}
-	if err := operator.Setup(mgr, operator.Options{Namespace: namespace, DefaultResyncInterval: defaultResync}); err != nil {
+	if err := operator.Setup(mgr, operator.Options{Namespace: namespace, Poll: driftDetection == "poll",
+		DefaultResyncInterval: defaultResync, DefaultDriftInterval: defaultDrift}); err != nil {
 		log.Error(err, "unable to set up controllers")
 		os.Exit(1)
 	}
@@ -87,24 +107,15 @@ func main() {
 	}
 }
 
-// cacheOptions restricts the manager's cache to the given comma-separated
-// namespaces plus the operator's own (where a ClusterAccountServer's Secret
-// lives). Empty means every namespace. Cluster-scoped kinds
-// (ClusterAccountServer, Namespace) are cached cluster-wide either way.
-func cacheOptions(watchNamespaces, ownNamespace string) cache.Options {
-	namespaces := map[string]cache.Config{}
-	for ns := range strings.SplitSeq(watchNamespaces, ",") {
-		if ns = strings.TrimSpace(ns); ns != "" {
-			namespaces[ns] = cache.Config{}
+// splitList splits a comma-separated list, dropping empty entries.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
 		}
 	}
-	if len(namespaces) == 0 {
-		return cache.Options{}
-	}
-	if ownNamespace != "" {
-		namespaces[ownNamespace] = cache.Config{}
-	}
-	return cache.Options{DefaultNamespaces: namespaces}
+	return out
 }
 
 func envOr(key, def string) string {

@@ -29,9 +29,21 @@ type AccountServerSpec struct {
 	// +optional
 	TLS *TLSConfig `json:"tls,omitempty"`
 
-	// ResyncInterval is how often every object on this connection is
-	// compared with the server to find drift made out of band. Left out,
-	// the manager's --default-resync-interval applies (10m unless set).
+	// DriftInterval is how often the connection's remote watch asks the
+	// server which tenants, users and offering items of its subtree changed
+	// (one paged list per kind, whatever the number of objects), and wakes
+	// the objects whose remote object changed out of band. Left out, the
+	// manager's --default-drift-interval applies (30s unless set). Ignored
+	// when the manager runs with --drift-detection=poll.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s')",message="driftInterval must be at least 5s"
+	DriftInterval *metav1.Duration `json:"driftInterval,omitempty"`
+
+	// ResyncInterval is how often every object on this connection reads
+	// its remote object by itself, a slow safety net behind the remote
+	// watch (or the only drift detection with --drift-detection=poll).
+	// Left out, the manager's --default-resync-interval applies (10h
+	// unless set).
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="resyncInterval must be at least 10s"
 	ResyncInterval *metav1.Duration `json:"resyncInterval,omitempty"`

@@ -93,6 +93,11 @@ func (in *AccountServerSpec) DeepCopyInto(out *AccountServerSpec) {
 		*out = new(TLSConfig)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.DriftInterval != nil {
+		in, out := &in.DriftInterval, &out.DriftInterval
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.ResyncInterval != nil {
 		in, out := &in.ResyncInterval, &out.ResyncInterval
 		*out = new(v1.Duration)

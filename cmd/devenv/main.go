@@ -158,6 +158,7 @@ func startManager(ctx context.Context, cfg *rest.Config, done chan<- error) erro
 		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Cache:                  operator.CacheOptions(nil, ""),
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -269,7 +269,7 @@ func TestClientRequestsConformToTheOfficialSchema(t *testing.T) {
 			return err
 		},
 		"GetUsers": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
-			_, err := c.GetUsers(ctx, []string{f.user.ID})
+			_, err := c.GetUsers(ctx, []string{f.user.ID}, accountserver.WithAccessPolicies())
 			return err
 		},
 		"ListUsers": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
@@ -351,6 +351,15 @@ func TestClientRequestsConformToTheOfficialSchema(t *testing.T) {
 			_, err := c.GetOfferingItems(ctx, f.customer.ID, accountserver.OfferingItemQuery{Edition: accountserver.AllEditions,
 				UsageNames: []string{"storage"}, Status: ptr.To(1), Type: accountserver.ItemTypeInfra, InfraID: emulator.DefaultInfraID})
 			return err
+		},
+		"ListOfferingItems": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
+			for _, err := range c.ListOfferingItems(ctx, accountserver.SubtreeItemQuery{SubtreeRootTenantID: f.partner.ID, Limit: 2,
+				UpdatedSince: time.Now().Add(-time.Hour), AllowDeleted: true}) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 		"PutOfferingItems": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
 			items, err := c.GetOfferingItems(ctx, f.customer.ID, accountserver.OfferingItemQuery{})

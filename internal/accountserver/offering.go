@@ -2,10 +2,12 @@ package accountserver
 
 import (
 	"context"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Offering item types and statuses.
@@ -81,6 +83,32 @@ func (c *Client) GetOfferingItems(ctx context.Context, tenantID string, q Offeri
 	err := c.do(ctx, &request{method: http.MethodGet, route: "/tenants/{id}/offering_items", args: []string{tenantID}, query: v,
 		out: &out, op: "get offering items of tenant " + tenantID})
 	return out.Items, err
+}
+
+// SubtreeItemQuery selects offering items across a subtree for ListOfferingItems.
+type SubtreeItemQuery struct {
+	// SubtreeRootTenantID is the subtree's root (required).
+	SubtreeRootTenantID string
+	UpdatedSince        time.Time
+	Limit               int
+	AllowDeleted        bool
+}
+
+// ListOfferingItems yields the offering items of every tenant in a subtree (GET
+// /tenants/offering_items), following the paging cursor: with UpdatedSince, those changed since.
+func (c *Client) ListOfferingItems(ctx context.Context, q SubtreeItemQuery) iter.Seq2[OfferingItem, error] {
+	v := url.Values{}
+	v.Set("subtree_root_tenant_id", q.SubtreeRootTenantID)
+	if !q.UpdatedSince.IsZero() {
+		v.Set("updated_since", q.UpdatedSince.UTC().Format(time.RFC3339))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.AllowDeleted {
+		v.Set("allow_deleted", "true")
+	}
+	return pagesOf[OfferingItem](ctx, c, "/tenants/offering_items", nil, v, "list offering items of subtree "+q.SubtreeRootTenantID)
 }
 
 // PutOfferingItems sets the state and quota of the listed items; other items are untouched.

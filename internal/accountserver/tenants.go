@@ -128,6 +128,12 @@ type ReadOption func(url.Values)
 // WithDeleted also returns soft-deleted objects (allow_deleted=true).
 func WithDeleted() ReadOption { return func(q url.Values) { q.Set("allow_deleted", "true") } }
 
+// WithAccessPolicies returns users with their roles (with_access_policies=true, lists of users
+// only), so reading a hundred users and their roles is one request.
+func WithAccessPolicies() ReadOption {
+	return func(q url.Values) { q.Set("with_access_policies", "true") }
+}
+
 func readQuery(opts []ReadOption) url.Values {
 	q := url.Values{}
 	for _, o := range opts {
@@ -263,8 +269,12 @@ func (c *Client) RestoreTenant(ctx context.Context, id string, force bool) error
 		op: "restore tenant " + id})
 }
 
-// pages yields the items of a cursor-paged list. Pages after the first send the cursor alone,
-// which encodes the filters.
+// cursorCompanions are query parameters an operation requires on every request, so pages after
+// the first send them beside the cursor.
+var cursorCompanions = map[string][]string{"/tenants/offering_items": {"subtree_root_tenant_id"}}
+
+// pages yields the items of a cursor-paged list. Pages after the first send the cursor, which
+// encodes the filters, and only what the operation requires besides (cursorCompanions).
 func pagesOf[T any](ctx context.Context, c *Client, route string, args []string, first url.Values, op string) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -290,7 +300,11 @@ func pagesOf[T any](ctx context.Context, c *Client, route string, args []string,
 				return
 			}
 			seen[after] = true
-			q = url.Values{"after": {after}}
+			next := url.Values{"after": {after}}
+			for _, k := range cursorCompanions[route] {
+				next[k] = first[k]
+			}
+			q = next
 		}
 	}
 }

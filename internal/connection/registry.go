@@ -121,8 +121,28 @@ type Connection struct {
 }
 
 // DefaultResyncInterval applies when neither a connection's spec nor the
-// manager says otherwise.
-const DefaultResyncInterval = 10 * time.Minute
+// manager says otherwise: a slow safety net behind the remote watch.
+const DefaultResyncInterval = 10 * time.Hour
+
+// PollResyncInterval is the default when the manager finds drift by
+// polling each object (--drift-detection=poll).
+const PollResyncInterval = 10 * time.Minute
+
+// DefaultDriftInterval is how often a connection's remote watch asks for
+// changes when neither its spec nor the manager says otherwise.
+const DefaultDriftInterval = 30 * time.Second
+
+// DriftOf is how often the remote watch of connection o asks for changes:
+// its spec's driftInterval, else the manager's default.
+func (r *Registry) DriftOf(o Object) time.Duration {
+	if di := o.ConnectionSpec().DriftInterval; di != nil && di.Duration > 0 {
+		return di.Duration
+	}
+	if r.DefaultDrift > 0 {
+		return r.DefaultDrift
+	}
+	return DefaultDriftInterval
+}
 
 // ResyncOf is how often the objects of connection o are compared with the
 // server: its spec's resyncInterval, else the manager's default.
@@ -154,6 +174,9 @@ type Registry struct {
 	// DefaultResync applies to connections whose spec sets no
 	// resyncInterval; zero means DefaultResyncInterval.
 	DefaultResync time.Duration
+	// DefaultDrift applies to connections whose spec sets no
+	// driftInterval; zero means DefaultDriftInterval.
+	DefaultDrift time.Duration
 
 	mu      sync.Mutex
 	clients map[Key]*entry

@@ -2,12 +2,15 @@ package managed
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/remotewatch"
 )
 
 // Object is a Kubernetes object that mirrors one remote object.
@@ -42,7 +45,7 @@ type Request[O Object, X any] struct {
 //
 // Capabilities only some kinds have are optional interfaces, checked once
 // when the loop is built: Deleter, Finder, Adopter, Blocker, Replacer,
-// Publisher and Poller.
+// Publisher, Poller, Watched, StaleJudge and Batcher.
 type External[O Object, R Remote, X any] interface {
 	// ConnectionRef says which connection the object lives on (its own
 	// accountServerRef, or the one of the object it names).
@@ -123,6 +126,42 @@ type Poller[O Object, R Remote, X any] interface {
 	PollAfter(req *Request[O, X], remote R) time.Duration
 }
 
+// Watched is implemented by kinds whose remote objects a connection's
+// remote watch lists (tenants, users, offering items): the watch wakes the
+// objects whose status.id a change names, instead of every object reading
+// itself once per resync interval.
+type Watched interface {
+	// ListChanged lists the kind's remote objects in the subtree of root
+	// changed since since, deletions included, following the paging
+	// cursor. Each Change's ID is what the managing objects hold in
+	// status.id.
+	ListChanged(ctx context.Context, c *accountserver.Client, root string, since time.Time) iter.Seq2[remotewatch.Change, error]
+}
+
+// StaleJudge is implemented by watched kinds that tell themselves whether
+// a change concerns an object; without one, a change wakes an object
+// whose status.version differs from the change's version (the operator's
+// own writes, already recorded, wake nothing).
+type StaleJudge[O Object] interface {
+	Stale(o O, ch remotewatch.Change) bool
+}
+
+// Batcher is implemented by kinds whose remote objects can be read many at
+// once (GET /tenants?uuids=). When many objects need only verifying at
+// once, the loop reads them through ObserveMany, a batch per connection,
+// and finishes each with Complete (see batch.go).
+type Batcher[O Object, R Remote, X any] interface {
+	// ObserveMany reads the remote objects with these IDs, at most
+	// accountserver.MaxBatch, in one request; IDs the answer lacks are
+	// left out (the loop then reads each of them alone).
+	ObserveMany(ctx context.Context, c *connection.Connection, ids []string) (map[string]R, error)
+	// Complete reads what one object needs beyond what ObserveMany read
+	// (a tenant's pricing or applications when its spec sets them), or
+	// returns r when nothing is left to read. The result is what Observe
+	// would have returned.
+	Complete(ctx context.Context, req *Request[O, X], r R) (R, error)
+}
+
 // Connector finds the connection an object lives on: the registry of
 // account server clients in the manager, a fixed connection in tests.
 type Connector interface {
@@ -138,6 +177,9 @@ type capabilities[O Object, R Remote, X any] struct {
 	replacer  Replacer[O, R, X]
 	publisher Publisher[O, R, X]
 	poller    Poller[O, R, X]
+	watched   Watched
+	judge     StaleJudge[O]
+	batcher   Batcher[O, R, X]
 }
 
 func capabilitiesOf[O Object, R Remote, X any](e External[O, R, X]) capabilities[O, R, X] {
@@ -149,5 +191,8 @@ func capabilitiesOf[O Object, R Remote, X any](e External[O, R, X]) capabilities
 	c.replacer, _ = e.(Replacer[O, R, X])
 	c.publisher, _ = e.(Publisher[O, R, X])
 	c.poller, _ = e.(Poller[O, R, X])
+	c.watched, _ = e.(Watched)
+	c.judge, _ = e.(StaleJudge[O])
+	c.batcher, _ = e.(Batcher[O, R, X])
 	return c
 }

@@ -16,8 +16,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -57,6 +60,14 @@ type Reconciler[O Object, R Remote, X any] struct {
 
 	capsOnce sync.Once
 	caps     capabilities[O, R, X]
+
+	// batches reads objects that only need verifying in batches; nil when
+	// the kind cannot, or the manager polls (--drift-detection=poll).
+	batches *batcher[R]
+	// wakeups feeds the controller the objects the batcher and the remote
+	// watch wake; stopped closes when the manager stops.
+	wakeups chan event.GenericEvent
+	stopped chan struct{}
 }
 
 // NewReconciler is the loop for one kind with the manager's client, event
@@ -121,6 +132,10 @@ func (r *Reconciler[O, R, X]) record(ctx context.Context, obj O, res reconcile.R
 	}
 	if errors.Is(err, errStale) {
 		return reconcile.Result{RequeueAfter: staleRequeue}, nil
+	}
+	if errors.Is(err, errBatched) {
+		// Nothing learnt yet: the batcher wakes the object with its answer.
+		return reconcile.Result{}, nil
 	}
 	st.ObservedGeneration = gen
 	if w, ok := asWaiting(err); ok {
@@ -204,13 +219,14 @@ func (r *Reconciler[O, R, X]) reconcile(ctx context.Context, obj O) (reconcile.R
 			return reconcile.Result{}, err
 		}
 	}
-	after := conditions.Jitter(req.Conn.ResyncInterval)
 	if caps.poller != nil {
-		if d := caps.poller.PollAfter(req, remote); d > 0 && d < after {
-			after = d
+		if d := caps.poller.PollAfter(req, remote); d > 0 && d < req.Conn.ResyncInterval {
+			return reconcile.Result{RequeueAfter: d}, nil
 		}
 	}
-	return reconcile.Result{RequeueAfter: after}, nil
+	// The resync is the safety net behind the remote watch: it waits behind
+	// any change a user made.
+	return reconcile.Result{RequeueAfter: conditions.Jitter(req.Conn.ResyncInterval), Priority: ptr.To(handler.LowPriority)}, nil
 }
 
 func (r *Reconciler[O, R, X]) connect(ctx context.Context, obj O) (*Request[O, X], error) {
@@ -241,7 +257,7 @@ func (r *Reconciler[O, R, X]) observeOrCreate(ctx context.Context, req *Request[
 	st, m := obj.ManagedStatus(), obj.Managed()
 
 	if st.ID != "" {
-		remote, err := r.External.Observe(ctx, req, st.ID)
+		remote, err := r.observe(ctx, req, st.ID, verifying(obj))
 		if accountserver.IsNotFound(err) {
 			return zero, Stalled(ReasonRemoteDeleted, "%s %s was deleted on the server outside this operator; restore it there, or delete this object", r.Kind, st.ID)
 		}
@@ -249,7 +265,9 @@ func (r *Reconciler[O, R, X]) observeOrCreate(ctx context.Context, req *Request[
 	}
 
 	if m.ImportID != "" {
-		remote, err := r.External.Observe(ctx, req, m.ImportID)
+		// Adopting is a first look, and many objects are often imported at
+		// once (an export applied): batched too.
+		remote, err := r.observe(ctx, req, m.ImportID, true)
 		switch {
 		case accountserver.IsNotFound(err):
 			return zero, Stalled(ReasonImportNotFound, "importID %s: no such %s on the server", m.ImportID, r.Kind)
@@ -270,6 +288,59 @@ func (r *Reconciler[O, R, X]) observeOrCreate(ctx context.Context, req *Request[
 		return remote, err
 	}
 	return r.create(ctx, req)
+}
+
+// observe reads the remote object with that ID: through the batcher when
+// batchable (the reconcile only verifies an object already handled at its
+// generation, or adopts one), else directly.
+func (r *Reconciler[O, R, X]) observe(ctx context.Context, req *Request[O, X], id string, batchable bool) (R, error) {
+	var zero R
+	b := r.capabilities().batcher
+	if r.batches == nil || b == nil || !batchable {
+		return r.External.Observe(ctx, req, id)
+	}
+	res, ok := r.batches.take(req.Conn, id)
+	switch {
+	case !ok:
+		r.batches.want(req.Conn, id, client.ObjectKeyFromObject(req.Object))
+		return zero, errBatched
+	case res.err != nil && refusal(res.err):
+		// One ID the server refuses (out of the connection's reach, say)
+		// fails the batch it is in: each of its objects asks alone, and
+		// gets its own answer.
+		return r.External.Observe(ctx, req, id)
+	case res.err != nil:
+		return zero, res.err
+	case !res.found:
+		// Not in the answer: deleted, or out of reach. The object's own
+		// read says which, in the server's words.
+		return r.External.Observe(ctx, req, id)
+	}
+	return b.Complete(ctx, req, res.remote)
+}
+
+// refusal says the server refused a request for what it asked, not for
+// its own state: asking again the same way gets the same answer.
+func refusal(err error) bool {
+	return accountserver.IsForbidden(err) || accountserver.IsNotFound(err) || accountserver.IsInvalid(err)
+}
+
+// verifying says that a reconcile of obj has nothing to apply that the last
+// one did not: its spec was handled (successfully or not) at this
+// generation, and no create or replacement is under way.
+func verifying(obj Object) bool {
+	a := obj.GetAnnotations()
+	_, pending := a[v1.AnnotationCreatePending]
+	return obj.GetDeletionTimestamp() == nil && !pending && a[v1.AnnotationReplacing] == "" &&
+		obj.ManagedStatus().ObservedGeneration == obj.GetGeneration()
+}
+
+// forgetBatched drops any batched answer for id: the operator is writing to
+// it, or the remote watch saw it change.
+func (r *Reconciler[O, R, X]) forgetBatched(id string) {
+	if r.batches != nil {
+		r.batches.forget(id)
+	}
 }
 
 // recover looks for the remote object an interrupted create may have made,
@@ -408,6 +479,7 @@ func (r *Reconciler[O, R, X]) update(ctx context.Context, req *Request[O, X], re
 		if err != nil || len(diff) == 0 {
 			return remote, err
 		}
+		r.forgetBatched(remote.RemoteID())
 		updated, err := r.External.Update(ctx, req, remote)
 		if err == nil {
 			logf.FromContext(ctx).Info("updated", "id", updated.RemoteID(), "fields", strings.Join(diff, ","))
@@ -574,6 +646,7 @@ func (r *Reconciler[O, R, X]) deleteRemote(ctx context.Context, req *Request[O, 
 	if err != nil {
 		return err
 	}
+	r.forgetBatched(id)
 	if err := deleter.Delete(ctx, req, remote); err != nil && !accountserver.IsNotFound(err) {
 		return err
 	}

@@ -2,11 +2,11 @@ package managed
 
 import (
 	"context"
-
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -15,11 +15,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/remotewatch"
 )
 
 // connectionIndex indexes managed objects by the connection they name
@@ -66,6 +69,10 @@ type Dependent struct {
 	Names func(o client.Object) []string
 }
 
+// IDIndex indexes managed objects by status.id, across namespaces: the
+// remote watch finds the objects a remote change concerns through it.
+const IDIndex = ".status.id"
+
 // Options tune one kind's controller.
 type Options[O Object] struct {
 	References              []Reference[O]
@@ -73,6 +80,19 @@ type Options[O Object] struct {
 	MaxConcurrentReconciles int
 	// List returns an empty list of the managed kind.
 	List func() client.ObjectList
+	Drift
+}
+
+// Drift says how the loops of one manager find drift.
+type Drift struct {
+	// Watch is the hub of the connections' remote watches; a kind that
+	// lists its changes (Watched) registers with it. Nil: every object
+	// finds drift by reading itself once per resync interval
+	// (--drift-detection=poll).
+	Watch *remotewatch.Hub
+	// Batch reads objects that only need verifying in batches, for kinds
+	// that can (Batcher).
+	Batch bool
 }
 
 // SetupWithManager registers the loop for one kind, with the indexes and
@@ -80,7 +100,7 @@ type Options[O Object] struct {
 // polling.
 func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]) error {
 	ctx := context.Background()
-	r.capabilities()
+	caps := r.capabilities()
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, r.New(), connectionIndex, func(o client.Object) []string {
 		if ref := o.(O).Managed().AccountServerRef; ref != nil {
@@ -89,6 +109,30 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		return nil
 	}); err != nil {
 		return err
+	}
+	if err := idx.IndexField(ctx, r.New(), IDIndex, func(o client.Object) []string {
+		if id := o.(O).ManagedStatus().ID; id != "" {
+			return []string{id}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	r.wakeups, r.stopped = make(chan event.GenericEvent, wakeBuffer), make(chan struct{})
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		close(r.stopped)
+		return nil
+	})); err != nil {
+		return err
+	}
+	if opts.Batch && caps.batcher != nil {
+		r.batches = newBatcher(caps.batcher.ObserveMany, r.wake)
+	}
+	if opts.Watch != nil && caps.watched != nil {
+		opts.Watch.Register(remotewatch.Feed{Kind: r.Kind, List: caps.watched.ListChanged, Notify: func(ctx context.Context, ch remotewatch.Change) int {
+			return r.notify(ctx, opts, ch)
+		}})
 	}
 	for _, ref := range opts.References {
 		names := ref.Names
@@ -115,6 +159,7 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 			MaxConcurrentReconciles: workers,
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](minBackoff, maxBackoff),
 		}).
+		WatchesRawSource(source.Channel(r.wakeups, &handler.EnqueueRequestForObject{})).
 		Watches(&v1.AccountServer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return r.waiting(ctx, opts, client.InNamespace(o.GetNamespace()), client.MatchingFields{connectionIndex: connectionKey(connection.KindAccountServer, o.GetName())})
 		})).
@@ -150,6 +195,59 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		}))
 	}
 	return b.Complete(r)
+}
+
+// wakeBuffer is how many wake-ups may wait for the controller to take them.
+const wakeBuffer = 1024
+
+// wake enqueues objects by key (the batcher's answers are in).
+func (r *Reconciler[O, R, X]) wake(keys []types.NamespacedName) {
+	for _, k := range keys {
+		o := r.New()
+		o.SetNamespace(k.Namespace)
+		o.SetName(k.Name)
+		select {
+		case r.wakeups <- event.GenericEvent{Object: o}:
+		case <-r.stopped:
+			return
+		}
+	}
+}
+
+// notify wakes the objects that manage the remote object a change of the
+// remote watch names, unless their status already records it (the
+// operator's own writes). It returns how many it woke.
+func (r *Reconciler[O, R, X]) notify(ctx context.Context, opts Options[O], ch remotewatch.Change) int {
+	list := opts.List()
+	if err := r.Client.List(ctx, list, client.MatchingFields{IDIndex: ch.ID}); err != nil {
+		logf.FromContext(ctx).Error(err, "listing the objects of a remote change", "kind", r.Kind, "id", ch.ID)
+		return 0
+	}
+	judge := r.capabilities().judge
+	woken := 0
+	_ = meta.EachListItem(list, func(item runtimeObject) error {
+		o := item.(O)
+		stale := ch.Deleted
+		switch {
+		case stale:
+		case judge != nil:
+			stale = judge.Stale(o, ch)
+		default:
+			stale = ch.Version == 0 || ch.Version != o.ManagedStatus().Version
+		}
+		if !stale {
+			return nil
+		}
+		r.forgetBatched(ch.ID)
+		select {
+		case r.wakeups <- event.GenericEvent{Object: o}:
+			woken++
+		case <-r.stopped:
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	return woken
 }
 
 // waiting lists the managed objects selected by opts that are not Ready:

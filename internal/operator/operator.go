@@ -20,7 +20,9 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/controller/usagereport"
 	"github.com/tenant-operator/tenant-operator/internal/controller/user"
+	"github.com/tenant-operator/tenant-operator/internal/managed"
 	"github.com/tenant-operator/tenant-operator/internal/metrics"
+	"github.com/tenant-operator/tenant-operator/internal/remotewatch"
 )
 
 // DefaultNamespace is where the operator runs, and where a
@@ -35,9 +37,16 @@ type Options struct {
 	// ConfigureClient, when set, adjusts every account server client's
 	// config before it is built (tests inject clocks and HTTP clients).
 	ConfigureClient func(*accountserver.Config)
+	// Poll finds drift the old way, by every object reading itself once
+	// per resync interval (--drift-detection=poll), instead of through the
+	// connections' remote watches and batched reads.
+	Poll bool
 	// DefaultResyncInterval applies to connections whose spec sets no
-	// resyncInterval; zero means 10m.
+	// resyncInterval; zero means 10h (10m with Poll).
 	DefaultResyncInterval time.Duration
+	// DefaultDriftInterval applies to connections whose spec sets no
+	// driftInterval; zero means 30s.
+	DefaultDriftInterval time.Duration
 	// AfterTenantCreate, when set, runs between a tenant's create request
 	// and the write of its status.id (crash-safety tests stop the manager
 	// there).
@@ -64,23 +73,35 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 		Logger:            mgr.GetLogger().WithName("accountserver"),
 		Configure:         opts.ConfigureClient,
 		DefaultResync:     opts.DefaultResyncInterval,
+		DefaultDrift:      opts.DefaultDriftInterval,
 	}
-	if err := connectionctrl.Setup(mgr, registry); err != nil {
+	var drift managed.Drift
+	if opts.Poll {
+		if registry.DefaultResync == 0 {
+			registry.DefaultResync = connection.PollResyncInterval
+		}
+	} else {
+		drift = managed.Drift{Watch: &remotewatch.Hub{Log: mgr.GetLogger().WithName("remotewatch")}, Batch: true}
+		if err := mgr.Add(drift.Watch); err != nil {
+			return fmt.Errorf("remote watch: %w", err)
+		}
+	}
+	if err := connectionctrl.Setup(mgr, registry, drift.Watch); err != nil {
 		return fmt.Errorf("connection controllers: %w", err)
 	}
-	if err := tenant.Setup(mgr, registry, opts.AfterTenantCreate); err != nil {
+	if err := tenant.Setup(mgr, registry, drift, opts.AfterTenantCreate); err != nil {
 		return fmt.Errorf("tenant controller: %w", err)
 	}
-	if err := tenant.Register(mgr, registry, user.Kind); err != nil {
+	if err := tenant.Register(mgr, registry, drift, user.Kind); err != nil {
 		return fmt.Errorf("user controller: %w", err)
 	}
-	if err := tenant.Register(mgr, registry, offeringitemquota.Kind); err != nil {
+	if err := tenant.Register(mgr, registry, drift, offeringitemquota.Kind); err != nil {
 		return fmt.Errorf("offeringitemquota controller: %w", err)
 	}
-	if err := tenant.Register(mgr, registry, usagereport.Kind(opts.ReportNotReadyRetry)); err != nil {
+	if err := tenant.Register(mgr, registry, drift, usagereport.Kind(opts.ReportNotReadyRetry)); err != nil {
 		return fmt.Errorf("usagereport controller: %w", err)
 	}
-	if err := tenant.Register(mgr, registry, apiclient.Kind); err != nil {
+	if err := tenant.Register(mgr, registry, drift, apiclient.Kind); err != nil {
 		return fmt.Errorf("apiclient controller: %w", err)
 	}
 	// tenant_operator_objects{kind, ready}: counted from the cache at scrape time.

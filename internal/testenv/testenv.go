@@ -133,6 +133,7 @@ func (e *Env) StartManager(ctx context.Context, opts operator.Options) (<-chan e
 		Scheme:                 operator.NewScheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Cache:                  operator.CacheOptions(nil, ""),
 		// Several managers run in one test process, one after another.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 	})

@@ -28,6 +28,7 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/conditions"
 	conn "github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/remotewatch"
 )
 
 // Condition reasons of a connection object.
@@ -54,6 +55,9 @@ const (
 type Reconciler[T conn.Object] struct {
 	Client   client.Client
 	Registry *conn.Registry
+	// Watch runs the remote watch of every usable connection; nil when the
+	// manager polls each object instead (--drift-detection=poll).
+	Watch    *remotewatch.Hub
 	Recorder events.EventRecorder
 	// New returns an empty object of the reconciled kind.
 	New func() T
@@ -79,6 +83,9 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 			key := conn.KeyOf(obj)
 			key.Namespace, key.Name = req.Namespace, req.Name
 			r.Registry.Forget(key)
+			if r.Watch != nil {
+				r.Watch.Stop(key)
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -88,6 +95,7 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 	status.ObservedGeneration = obj.GetGeneration()
 
 	checkErr := r.check(ctx, obj, status)
+	r.watch(ctx, obj, status, checkErr)
 	if checkErr == nil {
 		setConditions(status, obj.GetGeneration(), metav1.ConditionTrue, ReasonConnected,
 			fmt.Sprintf("Acting in tenant %s (%s)", status.TenantName, status.TenantID), false)
@@ -143,6 +151,26 @@ func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServ
 	exp := metav1.NewTime(expiry.UTC().Truncate(time.Second))
 	status.TokenExpiresAt = &exp
 	return nil
+}
+
+// watch starts, changes or pauses the connection's remote watch: it runs
+// while the connection is usable, and a pause keeps its watermark, so what
+// changed while the connection could not be used is still found.
+func (r *Reconciler[T]) watch(ctx context.Context, obj T, status *v1.AccountServerStatus, checkErr error) {
+	if r.Watch == nil {
+		return
+	}
+	key := conn.KeyOf(obj)
+	if checkErr != nil {
+		r.Watch.Pause(key)
+		return
+	}
+	c, err := r.Registry.ClientFor(ctx, obj)
+	if err != nil {
+		r.Watch.Pause(key)
+		return
+	}
+	r.Watch.Ensure(key, remotewatch.Target{Client: c, TenantID: status.TenantID, Interval: r.Registry.DriftOf(obj)})
 }
 
 // classify turns a failure into a condition reason, and says whether only a
@@ -209,10 +237,11 @@ func (r *Reconciler[T]) forSecret(ctx context.Context, s client.Object) []reconc
 	return reqs
 }
 
-// Setup registers the AccountServer and ClusterAccountServer controllers.
-func Setup(mgr ctrl.Manager, registry *conn.Registry) error {
+// Setup registers the AccountServer and ClusterAccountServer controllers;
+// watch, when not nil, runs the remote watch of each usable connection.
+func Setup(mgr ctrl.Manager, registry *conn.Registry, watch *remotewatch.Hub) error {
 	as := &Reconciler[*v1.AccountServer]{
-		Client: mgr.GetClient(), Registry: registry, Recorder: mgr.GetEventRecorder("accountserver-controller"),
+		Client: mgr.GetClient(), Registry: registry, Watch: watch, Recorder: mgr.GetEventRecorder("accountserver-controller"),
 		New:     func() *v1.AccountServer { return &v1.AccountServer{} },
 		NewList: func() client.ObjectList { return &v1.AccountServerList{} },
 		Items: func(l client.ObjectList) []*v1.AccountServer {
@@ -227,7 +256,7 @@ func Setup(mgr ctrl.Manager, registry *conn.Registry) error {
 		return err
 	}
 	cas := &Reconciler[*v1.ClusterAccountServer]{
-		Client: mgr.GetClient(), Registry: registry, Recorder: mgr.GetEventRecorder("clusteraccountserver-controller"),
+		Client: mgr.GetClient(), Registry: registry, Watch: watch, Recorder: mgr.GetEventRecorder("clusteraccountserver-controller"),
 		New:     func() *v1.ClusterAccountServer { return &v1.ClusterAccountServer{} },
 		NewList: func() client.ObjectList { return &v1.ClusterAccountServerList{} },
 		Items: func(l client.ObjectList) []*v1.ClusterAccountServer {

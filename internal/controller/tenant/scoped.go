@@ -63,7 +63,7 @@ type Kind[O Scoped, R managed.Remote, X any] struct {
 // Register registers the loop of a tenant-scoped kind. The Tenant its
 // tenantRef names is indexed and watched, so an object wakes when that
 // Tenant gets its ID.
-func Register[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry managed.Connector, k Kind[O, R, X]) error {
+func Register[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry managed.Connector, drift managed.Drift, k Kind[O, R, X]) error {
 	recorder := mgr.GetEventRecorder(strings.ToLower(k.Name) + "-controller")
 	scope := Scope[O]{Reader: mgr.GetClient(), Direct: mgr.GetAPIReader(), Writer: mgr.GetClient(), Recorder: recorder}
 	newObject := func() O {
@@ -89,5 +89,5 @@ func Register[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry mana
 		}
 		return nil
 	}}
-	return r.SetupWithManager(mgr, managed.Options[O]{List: list, References: append([]managed.Reference[O]{tenantRef}, k.References...)})
+	return r.SetupWithManager(mgr, managed.Options[O]{List: list, References: append([]managed.Reference[O]{tenantRef}, k.References...), Drift: drift})
 }

@@ -169,13 +169,7 @@ func (e *External) Observe(ctx context.Context, req *request, id string) (*remot
 	if err != nil {
 		return nil, err
 	}
-	r := &remote{tenant: t}
-	if p := req.Object.Spec.Pricing; p != nil && p.Currency != "" {
-		if r.pricing, err = req.Conn.Client.GetPricing(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return r, observeServices(ctx, req, r)
+	return e.Complete(ctx, req, &remote{tenant: t})
 }
 
 // Find looks for a tenant of the same name under the same parent.
@@ -461,7 +455,7 @@ func (e *External) SetStatus(req *request, r *remote) {
 // +kubebuilder:rbac:groups="",resources=configmaps;secrets,verbs=get;list;watch
 
 // Setup registers the Tenant controller.
-func Setup(mgr ctrl.Manager, registry managed.Connector, afterCreate func(*v1.Tenant)) error {
+func Setup(mgr ctrl.Manager, registry managed.Connector, drift managed.Drift, afterCreate func(*v1.Tenant)) error {
 	parentNames := func(t *v1.Tenant) []string {
 		if t.Spec.ParentRef == nil {
 			return nil
@@ -480,6 +474,7 @@ func Setup(mgr ctrl.Manager, registry managed.Connector, afterCreate func(*v1.Te
 		List:       func() client.ObjectList { return &v1.TenantList{} },
 		References: append([]managed.Reference[*v1.Tenant]{{Field: ParentRefIndex, Target: &v1.Tenant{}, Names: parentNames}}, logoReferences()...),
 		Dependents: dependents,
+		Drift:      drift,
 	})
 }
 

@@ -1,0 +1,198 @@
+package managed
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+)
+
+// Batched observation. When many objects of one connection only need
+// looking at (the manager starts, a connection comes back after an outage,
+// a poll of the remote watch names many changes), each reconcile leaves the
+// ID it wants with the batcher and ends; the batcher reads up to
+// accountserver.MaxBatch IDs in one request (`uuids=`), keeps each answer
+// for the one reconcile it wakes, and that reconcile goes on from it. Ten
+// thousand tenants cost a hundred requests, not ten thousand.
+//
+// Only a reconcile that verifies an object already handled at its
+// generation reads this way: a spec change, a create, a deletion, a
+// retry after a stale version, read the server directly. A batched answer
+// older than maxBatchAge is not trusted, nor one taken before a change the
+// remote watch reported, nor one taken before the operator's own write to
+// the object.
+
+// errBatched ends a reconcile that left its ID with the batcher: it is woken
+// again when the answer is there.
+var errBatched = errors.New("waiting for a batched read")
+
+const (
+	// batchWindow is how long the first wanted ID waits for others to
+	// share its request.
+	batchWindow = 50 * time.Millisecond
+	// maxBatchAge bounds how old a batched answer may be when its
+	// reconcile runs.
+	maxBatchAge = 30 * time.Second
+	// batchTimeout bounds one batched read, rate limiter wait included.
+	batchTimeout = 5 * time.Minute
+)
+
+// batchResult is what a batched read found for one ID.
+type batchResult[R Remote] struct {
+	remote R
+	found  bool
+	err    error
+	at     time.Time
+}
+
+// batcher collects wanted IDs per connection and reads them in batches.
+type batcher[R Remote] struct {
+	read func(ctx context.Context, c *connection.Connection, ids []string) (map[string]R, error)
+	// wake enqueues the objects waiting for an answer.
+	wake func(keys []types.NamespacedName)
+	now  func() time.Time
+
+	mu    sync.Mutex
+	conns map[connection.Key]*connBatch[R]
+}
+
+type connBatch[R Remote] struct {
+	conn *connection.Connection
+	// waiting maps each wanted ID to the objects waiting for it, in the
+	// order the IDs were first wanted.
+	waiting map[string][]types.NamespacedName
+	order   []string
+	timer   *time.Timer
+	results map[string]batchResult[R]
+}
+
+func newBatcher[R Remote](read func(context.Context, *connection.Connection, []string) (map[string]R, error), wake func([]types.NamespacedName)) *batcher[R] {
+	return &batcher[R]{read: read, wake: wake, now: time.Now, conns: map[connection.Key]*connBatch[R]{}}
+}
+
+// connBatch returns the state of a connection; b.mu is held.
+func (b *batcher[R]) connBatch(key connection.Key) *connBatch[R] {
+	cb, ok := b.conns[key]
+	if !ok {
+		cb = &connBatch[R]{waiting: map[string][]types.NamespacedName{}, results: map[string]batchResult[R]{}}
+		b.conns[key] = cb
+	}
+	return cb
+}
+
+// take returns, and forgets, the answer of a batched read for id, if one
+// is there and young enough.
+func (b *batcher[R]) take(c *connection.Connection, id string) (batchResult[R], bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cb, ok := b.conns[c.Key]
+	if !ok {
+		return batchResult[R]{}, false
+	}
+	res, ok := cb.results[id]
+	if !ok {
+		return res, false
+	}
+	delete(cb.results, id)
+	return res, b.now().Sub(res.at) <= maxBatchAge
+}
+
+// forget drops any answer for id: the remote object changed since, or the
+// operator wrote to it.
+func (b *batcher[R]) forget(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, cb := range b.conns {
+		delete(cb.results, id)
+	}
+}
+
+// want leaves id with the batcher for the object key; the object is woken
+// when the answer is there.
+func (b *batcher[R]) want(c *connection.Connection, id string, key types.NamespacedName) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cb := b.connBatch(c.Key)
+	// The newest connection: its client is rebuilt when credentials rotate.
+	cb.conn = c
+	waiting, known := cb.waiting[id]
+	for _, k := range waiting {
+		if k == key {
+			return
+		}
+	}
+	cb.waiting[id] = append(waiting, key)
+	if !known {
+		cb.order = append(cb.order, id)
+	}
+	for len(cb.order) >= accountserver.MaxBatch {
+		b.flushLocked(cb)
+	}
+	if len(cb.order) > 0 && cb.timer == nil {
+		key := c.Key
+		cb.timer = time.AfterFunc(batchWindow, func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			if cb, ok := b.conns[key]; ok {
+				cb.timer = nil
+				b.flushLocked(cb)
+			}
+		})
+	}
+}
+
+// flushLocked sends one batched read for the first MaxBatch wanted IDs;
+// b.mu is held.
+func (b *batcher[R]) flushLocked(cb *connBatch[R]) {
+	n := min(len(cb.order), accountserver.MaxBatch)
+	if n == 0 {
+		return
+	}
+	ids := append([]string(nil), cb.order[:n]...)
+	cb.order = cb.order[n:]
+	waiting := make(map[string][]types.NamespacedName, n)
+	for _, id := range ids {
+		waiting[id] = cb.waiting[id]
+		delete(cb.waiting, id)
+	}
+	if len(cb.order) == 0 && cb.timer != nil {
+		cb.timer.Stop()
+		cb.timer = nil
+	}
+	go b.fetch(cb.conn, ids, waiting)
+}
+
+// fetch reads ids and wakes the objects waiting for them, whatever the
+// outcome: an error is handed to each, which retries as after any failed
+// read.
+func (b *batcher[R]) fetch(c *connection.Connection, ids []string, waiting map[string][]types.NamespacedName) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	got, err := b.read(ctx, c, ids)
+	if err != nil {
+		logf.FromContext(ctx).V(1).Info("batched read failed", "connection", c.Key.String(), "ids", len(ids), "error", err.Error())
+	}
+	at := b.now()
+	var keys []types.NamespacedName
+	b.mu.Lock()
+	cb := b.connBatch(c.Key)
+	for id, res := range cb.results {
+		// Answers nobody came for (the object went meanwhile).
+		if at.Sub(res.at) > maxBatchAge {
+			delete(cb.results, id)
+		}
+	}
+	for _, id := range ids {
+		r, found := got[id]
+		cb.results[id] = batchResult[R]{remote: r, found: found, err: err, at: at}
+		keys = append(keys, waiting[id]...)
+	}
+	b.mu.Unlock()
+	b.wake(keys)
+}
