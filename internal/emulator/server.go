@@ -151,7 +151,9 @@ type RequestRecord struct {
 	Client string    `json:"client"`
 	Method string    `json:"method"`
 	Path   string    `json:"path"`
-	Status int       `json:"status"`
+	// Query is the raw query string (uuids, updated_since, ...); empty when none.
+	Query  string `json:"query,omitempty"`
+	Status int    `json:"status"`
 	// Dropped says the write committed but its answer was never sent (dropAfterCommitRate).
 	Dropped bool `json:"dropped,omitempty"`
 }
@@ -341,7 +343,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 0, fmt.Sprintf("path %s not found; the API is under %s", r.URL.Path, apiPrefix))
 		return
 	}
-	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path}
+	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
 	bw := &bufferedWriter{header: http.Header{}}
 	// The official operation of the request, found once: its schemas check
 	// the request and, in tests, the answer.

@@ -22,6 +22,7 @@ import (
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/connection"
+	"github.com/tenant-operator/tenant-operator/internal/remotewatch"
 )
 
 // This file holds the fakes the tests of the loop share: a remote object, an
@@ -80,6 +81,9 @@ type external struct {
 	mustReplace func(req *request, r remote) []string
 	publish     func(req *request, r remote) error
 	pollAfter   func(req *request, r remote) time.Duration
+	observeMany func(ids []string) (map[string]remote, error)
+	complete    func(req *request, r remote) (remote, error)
+	stale       func(o *v1.Tenant, ch remotewatch.Change) bool
 }
 
 var (
@@ -91,6 +95,8 @@ var (
 	_ Replacer[*v1.Tenant, remote, resolved]  = &external{}
 	_ Publisher[*v1.Tenant, remote, resolved] = &external{}
 	_ Poller[*v1.Tenant, remote, resolved]    = &external{}
+	_ Batcher[*v1.Tenant, remote, resolved]   = &external{}
+	_ StaleJudge[*v1.Tenant]                  = &external{}
 )
 
 func (e *external) ConnectionRef(_ context.Context, o *v1.Tenant) (v1.AccountServerReference, error) {
@@ -178,6 +184,24 @@ func (e *external) PollAfter(req *request, r remote) time.Duration {
 	return e.pollAfter(req, r)
 }
 
+func (e *external) ObserveMany(_ context.Context, _ *connection.Connection, ids []string) (map[string]remote, error) {
+	e.log.add("ObserveMany(%s)", strings.Join(ids, ","))
+	return e.observeMany(ids)
+}
+
+func (e *external) Complete(_ context.Context, req *request, r remote) (remote, error) {
+	e.log.add("Complete(%s)", r)
+	if e.complete != nil {
+		return e.complete(req, r)
+	}
+	return r, nil
+}
+
+func (e *external) Stale(o *v1.Tenant, ch remotewatch.Change) bool {
+	e.log.add("Stale(%s)", o.Name)
+	return e.stale(o, ch)
+}
+
 // caps are the optional interfaces e offers: those whose func is set.
 func (e *external) caps() capabilities[*v1.Tenant, remote, resolved] {
 	var c capabilities[*v1.Tenant, remote, resolved]
@@ -201,6 +225,12 @@ func (e *external) caps() capabilities[*v1.Tenant, remote, resolved] {
 	}
 	if e.pollAfter != nil {
 		c.poller = e
+	}
+	if e.observeMany != nil {
+		c.batcher = e
+	}
+	if e.stale != nil {
+		c.judge = e
 	}
 	return c
 }

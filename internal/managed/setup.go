@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -154,7 +156,7 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		// us again, or a refused create would be retried forever: only the
 		// spec (generation, which deletion bumps too) and the pause
 		// annotation do.
-		For(r.New(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, pausedChanged))).
+		Watches(r.New(), r.byPriority(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, pausedChanged))).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: workers,
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](minBackoff, maxBackoff),
@@ -195,6 +197,53 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		}))
 	}
 	return b.Complete(r)
+}
+
+// Work queue priorities. A change someone just made comes first; a burst
+// of changes (an apply of hundreds of objects, a restored backup) is worked
+// through after it; what the operator looks at on its own (every object at
+// start-up, the resync) comes last. So one edit during a large rollout is
+// written within a second or two, not after the rollout.
+const (
+	// bulkPriority is the priority of changes beyond the burst allowance.
+	bulkPriority = handler.LowPriority / 2
+	// changesPerSecond and changeBurst are the allowance: changes arriving
+	// faster than this, beyond the burst, are bulk.
+	changesPerSecond = 5
+	changeBurst      = 50
+)
+
+// byPriority enqueues the managed kind's own events with the priorities
+// above. Without a priority queue it enqueues them plainly.
+func (r *Reconciler[O, R, X]) byPriority() handler.EventHandler {
+	allowance := rate.NewLimiter(changesPerSecond, changeBurst)
+	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, startUp bool) {
+		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+		pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
+		if !ok {
+			q.Add(req)
+			return
+		}
+		p := 0
+		switch {
+		case startUp:
+			p = handler.LowPriority
+		case !allowance.Allow():
+			p = bulkPriority
+		}
+		pq.AddWithOpts(priorityqueue.AddOpts{Priority: &p}, req)
+	}
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q, e.Object, e.IsInInitialList)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q, e.ObjectNew, false)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			add(q, e.Object, false)
+		},
+	}
 }
 
 // wakeBuffer is how many wake-ups may wait for the controller to take them.

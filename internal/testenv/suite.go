@@ -129,6 +129,34 @@ func (s *Suite) WritesBy(clientID string) []emulator.RequestRecord {
 	return out
 }
 
+// IsWatchPoll says whether r is a list of a connection's remote watch:
+// tenants, users or offering items changed since a watermark.
+func IsWatchPoll(r emulator.RequestRecord) bool {
+	if r.Method != "GET" || !strings.Contains(r.Query, "updated_since=") {
+		return false
+	}
+	for _, list := range []string{"/api/2/tenants", "/api/2/users", "/api/2/tenants/offering_items"} {
+		if r.Path == list {
+			return true
+		}
+	}
+	return false
+}
+
+// ExpectWatchRate checks the remote watch's cost in steady state: among
+// requests, sent over window by a connection polled every interval, at
+// most one list per kind (three kinds) per interval begun.
+func ExpectWatchRate(requests []emulator.RequestRecord, window, interval time.Duration) {
+	polls := 0
+	for _, r := range requests {
+		if IsWatchPoll(r) {
+			polls++
+		}
+	}
+	limit := 3 * (int(window/interval) + 1)
+	ExpectWithOffset(1, polls).To(BeNumerically("<=", limit), "the remote watch lists each kind once per drift interval")
+}
+
 // Fresh reads the newest o from the API server.
 func Fresh[O client.Object](s *Suite, g Gomega, o O) O {
 	got := o.DeepCopyObject().(O)

@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
 	"github.com/tenant-operator/tenant-operator/internal/testenv"
@@ -224,6 +225,7 @@ var _ = Describe("ApiClient steady state", func() {
 			Should(BeZero(), func() string { return "no write to the API server; the last was " + suite.LastAPIWrite() })
 		Expect(suite.WritesBy(clientID)).To(HaveLen(writesBefore), "no write to the account server")
 		Expect(len(suite.RequestsBy(clientID))-readsBefore).To(BeNumerically(">=", 3), "drift was looked for")
+		testenv.ExpectWatchRate(suite.RequestsBy(clientID)[readsBefore:], 12*time.Second, connection.DefaultDriftInterval)
 		Expect(tokens()-tokensBefore).To(BeNumerically("<=", 1), "a Secret that did not change is not tried again")
 	})
 })

@@ -10,4 +10,6 @@ import (
 var (
 	_ managed.External[*v1.OfferingItemQuota, *remote, resolved] = &External{}
 	_ managed.Adopter[*v1.OfferingItemQuota, *remote, resolved]  = &External{}
+	_ managed.Watched                                            = &External{}
+	_ managed.StaleJudge[*v1.OfferingItemQuota]                  = &External{}
 )

@@ -13,4 +13,6 @@ var (
 	_ managed.Finder[*v1.Tenant, *remote, resolved]   = &External{}
 	_ managed.Adopter[*v1.Tenant, *remote, resolved]  = &External{}
 	_ managed.Blocker[*v1.Tenant]                     = &External{}
+	_ managed.Batcher[*v1.Tenant, *remote, resolved]  = &External{}
+	_ managed.Watched                                 = &External{}
 )

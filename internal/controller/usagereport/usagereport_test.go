@@ -13,6 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/controller/usagereport"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
@@ -421,6 +422,7 @@ var _ = Describe("UsageReport steady state", func() {
 			Should(BeZero(), func() string { return "no write to the API server; the last was " + suite.LastAPIWrite() })
 		Expect(suite.WritesBy(clientID)).To(HaveLen(writesBefore), "no write to the account server")
 		Expect(len(suite.RequestsBy(clientID))-readsBefore).To(BeNumerically(">=", 4), "drift was looked for")
+		testenv.ExpectWatchRate(suite.RequestsBy(clientID)[readsBefore:], 12*time.Second, connection.DefaultDriftInterval)
 		var downloads int
 		for _, r := range suite.RequestsBy(clientID)[readsBefore:] {
 			if strings.Contains(r.Path, "/stored/") {

@@ -12,4 +12,6 @@ var (
 	_ managed.Deleter[*v1.User, *remote, resolved]  = &External{}
 	_ managed.Finder[*v1.User, *remote, resolved]   = &External{}
 	_ managed.Adopter[*v1.User, *remote, resolved]  = &External{}
+	_ managed.Batcher[*v1.User, *remote, resolved]  = &External{}
+	_ managed.Watched                               = &External{}
 )
