@@ -200,7 +200,7 @@ var _ = Describe("ClusterAccountServer", func() {
 		c, err := registry.Resolve(ctx, ref, allowed.Name)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(c.TenantID).To(Equal(boot.TenantID))
-		Expect(c.ResyncInterval).To(Equal(10 * time.Minute))
+		Expect(c.ResyncInterval).To(Equal(conn.DefaultResyncInterval), "the safety net behind the remote watch")
 		Expect(sent.Load()).To(BeZero(), "resolving a connection sends nothing")
 		_, err = c.Client.GetTenant(ctx, c.TenantID)
 		Expect(err).NotTo(HaveOccurred())
