@@ -353,13 +353,27 @@ func TestQueuePriorities(t *testing.T) {
 	for i := 1; i <= changeBurst+10; i++ {
 		h.Create(ctx, event.CreateEvent{Object: obj(i)}, q)
 	}
+	// An edit of an existing object right after the burst of new ones.
+	h.Update(ctx, event.UpdateEvent{ObjectOld: obj(1000), ObjectNew: withResourceVersion(obj(1000), "2")}, q)
 	priorities := map[int]int{}
+	var first reconcile.Request
 	for q.Len() > 0 {
-		_, p, _ := q.GetWithPriority()
+		item, p, _ := q.GetWithPriority()
+		if len(priorities) == 0 {
+			first = item
+		}
 		priorities[p]++
 	}
-	want := map[int]int{0: changeBurst, bulkPriority: 10, handler.LowPriority: 1}
+	want := map[int]int{editPriority: 1, 0: changeBurst, bulkPriority: 10, handler.LowPriority: 1}
 	if diff := cmp.Diff(want, priorities); diff != "" {
 		t.Errorf("objects per priority -want +got (a burst beyond the allowance is bulk, start-up is last):\n%s", diff)
 	}
+	if first.Name != "t-1000" {
+		t.Errorf("first out of the queue: %s, want the edit made after a burst of new objects", first.Name)
+	}
+}
+
+func withResourceVersion(t *v1.Tenant, rv string) *v1.Tenant {
+	t.ResourceVersion = rv
+	return t
 }

@@ -199,16 +199,22 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 	return b.Complete(r)
 }
 
-// Work queue priorities. A change someone just made comes first; a burst
-// of changes (an apply of hundreds of objects, a restored backup) is worked
-// through after it; what the operator looks at on its own (every object at
-// start-up, the resync) comes last. So one edit during a large rollout is
-// written within a second or two, not after the rollout.
+// Work queue priorities. A change someone just made to an object that
+// exists comes first (an edit, a deletion: someone is waiting for it), then
+// a new object; a burst of changes (an apply of hundreds of objects, a
+// restored backup) is worked through after them; what the operator looks
+// at on its own (every object at start-up, the resync) comes last. So one
+// edit during a large rollout is written within a second or two, not after
+// the rollout. Wake-ups (drift the remote watch found, a batched read that
+// is in, a reference that became ready) come with new objects.
 const (
+	editPriority = 10
 	// bulkPriority is the priority of changes beyond the burst allowance.
 	bulkPriority = handler.LowPriority / 2
-	// changesPerSecond and changeBurst are the allowance: changes arriving
-	// faster than this, beyond the burst, are bulk.
+	// changesPerSecond and changeBurst are the allowance of new, changed
+	// and deleted objects each: changes arriving faster than this, beyond
+	// the burst, are bulk. A burst of new objects does not make the edit
+	// of an existing one wait.
 	changesPerSecond = 5
 	changeBurst      = 50
 )
@@ -216,32 +222,33 @@ const (
 // byPriority enqueues the managed kind's own events with the priorities
 // above. Without a priority queue it enqueues them plainly.
 func (r *Reconciler[O, R, X]) byPriority() handler.EventHandler {
-	allowance := rate.NewLimiter(changesPerSecond, changeBurst)
-	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, startUp bool) {
+	created, changed, deleted := rate.NewLimiter(changesPerSecond, changeBurst),
+		rate.NewLimiter(changesPerSecond, changeBurst), rate.NewLimiter(changesPerSecond, changeBurst)
+	add := func(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, allowance *rate.Limiter, p int) {
 		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
 		pq, ok := q.(priorityqueue.PriorityQueue[reconcile.Request])
 		if !ok {
 			q.Add(req)
 			return
 		}
-		p := 0
-		switch {
-		case startUp:
-			p = handler.LowPriority
-		case !allowance.Allow():
+		if p > handler.LowPriority && !allowance.Allow() {
 			p = bulkPriority
 		}
 		pq.AddWithOpts(priorityqueue.AddOpts{Priority: &p}, req)
 	}
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(q, e.Object, e.IsInInitialList)
+			p := 0
+			if e.IsInInitialList {
+				p = handler.LowPriority
+			}
+			add(q, e.Object, created, p)
 		},
 		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(q, e.ObjectNew, false)
+			add(q, e.ObjectNew, changed, editPriority)
 		},
 		DeleteFunc: func(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			add(q, e.Object, false)
+			add(q, e.Object, deleted, editPriority)
 		},
 	}
 }
