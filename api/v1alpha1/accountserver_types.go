@@ -99,7 +99,9 @@ type AccountServerStatus struct {
 	// +optional
 	TenantName string `json:"tenantName,omitempty"`
 
-	// TokenExpiresAt is when the current access token expires.
+	// TokenExpiresAt is when an access token the connection was issued
+	// expires. It is recorded again once that time has passed, not for
+	// every new token, so a manager restart writes nothing.
 	// +optional
 	TokenExpiresAt *metav1.Time `json:"tokenExpiresAt,omitempty"`
 }

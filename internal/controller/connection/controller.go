@@ -148,8 +148,12 @@ func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServ
 		return err
 	}
 	status.TenantID, status.TenantName = tenant.ID, tenant.Name
-	exp := metav1.NewTime(expiry.UTC().Truncate(time.Second))
-	status.TokenExpiresAt = &exp
+	// Recorded again only once the recorded time has passed: a restarted
+	// manager gets a new token, and must not write status for it.
+	if status.TokenExpiresAt == nil || !status.TokenExpiresAt.After(time.Now()) {
+		exp := metav1.NewTime(expiry.UTC().Truncate(time.Second))
+		status.TokenExpiresAt = &exp
+	}
 	return nil
 }
 
