@@ -21,9 +21,18 @@ type entry struct {
 	fetched time.Time
 }
 
+// fetch is a read of one connection's catalog in flight; done is closed
+// when apps and err are set.
+type fetch struct {
+	done chan struct{}
+	apps []accountserver.Application
+	err  error
+}
+
 var (
-	mu    sync.Mutex
-	cache = map[*accountserver.Client]entry{}
+	mu       sync.Mutex
+	cache    = map[*accountserver.Client]entry{}
+	inflight = map[*accountserver.Client]*fetch{}
 )
 
 // NotFoundError says no application has that name or ID.
@@ -34,27 +43,42 @@ func (e *NotFoundError) Error() string {
 }
 
 // Catalog returns the connection's applications, from the cache when fresh.
+// Callers that find it stale together share one read: after a start or a
+// TTL, every reconcile that resolves an application asks at once.
 func Catalog(ctx context.Context, c *accountserver.Client) ([]accountserver.Application, error) {
 	mu.Lock()
-	e, ok := cache[c]
-	mu.Unlock()
-	if ok && time.Since(e.fetched) < TTL {
+	if e, ok := cache[c]; ok && time.Since(e.fetched) < TTL {
+		mu.Unlock()
 		return e.apps, nil
 	}
-	apps, err := c.ListApplications(ctx)
-	if err != nil {
-		return nil, err
-	}
-	mu.Lock()
-	// Clients are replaced when a connection changes: forget stale ones.
-	for k, old := range cache {
-		if time.Since(old.fetched) >= TTL {
-			delete(cache, k)
+	if f, ok := inflight[c]; ok {
+		mu.Unlock()
+		select {
+		case <-f.done:
+			return f.apps, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	cache[c] = entry{apps: apps, fetched: time.Now()}
+	f := &fetch{done: make(chan struct{})}
+	inflight[c] = f
 	mu.Unlock()
-	return apps, nil
+
+	f.apps, f.err = c.ListApplications(ctx)
+	mu.Lock()
+	delete(inflight, c)
+	if f.err == nil {
+		// Clients are replaced when a connection changes: forget stale ones.
+		for k, old := range cache {
+			if time.Since(old.fetched) >= TTL {
+				delete(cache, k)
+			}
+		}
+		cache[c] = entry{apps: f.apps, fetched: time.Now()}
+	}
+	mu.Unlock()
+	close(f.done)
+	return f.apps, f.err
 }
 
 // Resolve finds an application by ID or (case-insensitively) by name.

@@ -97,7 +97,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // the Secret at once: the server never shows the secret again.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 	res := &req.Resolved
-	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
+	if err := e.CheckTenant(ctx, req.Conn, req.Object, res.tenantID); err != nil {
 		return nil, err
 	}
 	return e.createWithSecret(ctx, req)

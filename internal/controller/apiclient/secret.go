@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
 )
 
@@ -105,7 +106,7 @@ func (e *External) createWithSecret(ctx context.Context, req *request) (*remote,
 		Data:     accountserver.ClientData{ClientName: clientName(obj)},
 	})
 	if err != nil {
-		return nil, err
+		return nil, tenant.MissingTenant(err, req.Resolved.tenantID)
 	}
 	log := logf.FromContext(ctx)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: obj.Namespace, Name: obj.Spec.SecretName}}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -163,8 +164,8 @@ func older(a, b *v1.OfferingItemQuota) bool {
 }
 
 // Observe reads the tenant's items of every edition, and their usage when
-// the last reading is older than the resync interval: a spec change costs
-// one read, a resync two.
+// readsUsage says so: a create or a spec change costs one read, a resync
+// two.
 func (e *External) Observe(ctx context.Context, req *request, tenantID string) (*remote, error) {
 	c := req.Conn.Client
 	items, err := c.GetOfferingItems(ctx, tenantID, accountserver.OfferingItemQuery{Edition: accountserver.AllEditions})
@@ -172,14 +173,27 @@ func (e *External) Observe(ctx context.Context, req *request, tenantID string) (
 		return nil, err
 	}
 	r := &remote{tenantID: tenantID, items: items}
-	last := req.Object.Status.UsageObservedAt
-	if last == nil || time.Since(last.Time) >= req.Conn.ResyncInterval {
+	if now := time.Now(); readsUsage(req.Object, req.Conn.ResyncInterval, now) {
 		if r.usages, err = c.GetUsages(ctx, tenantID); err != nil {
 			return nil, err
 		}
-		r.usageRead = time.Now()
+		r.usageRead = now
 	}
 	return r, nil
+}
+
+// readsUsage says whether a reconcile of q reads usage: only one that
+// verifies what an earlier reconcile did at q's current generation (it
+// ended Ready), and only when the last reading is older than the resync
+// interval. Usage is for people to look at, it never decides a write: a
+// create or a spec change sends what the spec says without it, and the
+// resync that follows reads it.
+func readsUsage(q *v1.OfferingItemQuota, resync time.Duration, now time.Time) bool {
+	ready := meta.FindStatusCondition(q.Status.Conditions, v1.ConditionReady)
+	verifying := q.Status.ObservedGeneration == q.Generation && ready != nil &&
+		ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == q.Generation
+	last := q.Status.UsageObservedAt
+	return verifying && (last == nil || now.Sub(last.Time) >= resync)
 }
 
 // CanAdopt accepts the items of the spec's tenant only.
@@ -194,10 +208,11 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // that follows makes them match the spec.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 	res := &req.Resolved
-	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
+	if err := e.CheckTenant(ctx, req.Conn, req.Object, res.tenantID); err != nil {
 		return nil, err
 	}
-	return e.Observe(ctx, req, res.tenantID)
+	r, err := e.Observe(ctx, req, res.tenantID)
+	return r, tenant.MissingTenant(err, res.tenantID)
 }
 
 // Diff names the edition and the items that differ.
@@ -384,12 +399,33 @@ var Kind = tenant.Kind[*v1.OfferingItemQuota, *remote, resolved]{
 	External: func(s tenant.Scope[*v1.OfferingItemQuota]) managed.External[*v1.OfferingItemQuota, *remote, resolved] {
 		return &External{Scope: s}
 	},
-	References: []managed.Reference[*v1.OfferingItemQuota]{{Field: managed.TenantRefIndex, Target: &v1.OfferingItemQuota{}, Values: peerTenant}},
+	References: []managed.Reference[*v1.OfferingItemQuota]{{Field: PeerIndex, Target: &v1.OfferingItemQuota{}, Names: mayWaitForPeer, Values: settledPeer}},
 }
 
-func peerTenant(o client.Object) []string {
-	if ref := o.(*v1.OfferingItemQuota).Spec.TenantRef; ref != nil {
-		return []string{ref.Name}
+// PeerIndex indexes, by the name in their tenantRef, the OfferingItemQuotas
+// that may wait for a peer: those refused with ItemClaimed, and those whose
+// current generation has no outcome yet (they may be checking claims right
+// now, and their refusal may not be in the cache when the peer changes).
+const PeerIndex = ".spec.tenantRef.name/peers"
+
+func mayWaitForPeer(q *v1.OfferingItemQuota) []string {
+	stalled := meta.FindStatusCondition(q.Status.Conditions, v1.ConditionStalled)
+	claimed := stalled != nil && stalled.Status == metav1.ConditionTrue && stalled.Reason == ReasonItemClaimed
+	if q.Spec.TenantRef == nil || (!claimed && q.Status.ObservedGeneration == q.Generation) {
+		return nil
 	}
-	return nil
+	return []string{q.Spec.TenantRef.Name}
+}
+
+// settledPeer names the tenant whose waiting OfferingItemQuotas a changed
+// one wakes: only once it is going, or has an outcome at its generation.
+// The writes in the middle of its own reconcile (finalizer, create marker,
+// status.id) free nothing, and would wake the object itself, which is in
+// PeerIndex until its first outcome, to read back what it has just written.
+func settledPeer(o client.Object) []string {
+	q := o.(*v1.OfferingItemQuota)
+	if q.Spec.TenantRef == nil || (q.DeletionTimestamp == nil && q.Status.ObservedGeneration != q.Generation) {
+		return nil
+	}
+	return []string{q.Spec.TenantRef.Name}
 }

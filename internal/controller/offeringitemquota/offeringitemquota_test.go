@@ -53,7 +53,7 @@ var _ = Describe("OfferingItemQuota", func() {
 			HaveField("QuotaVersion", ws.Quota.Version),
 		)))
 		Expect(got.Status.Items).To(ContainElement(And(HaveField("Name", "storage"), HaveField("InfraID", emulator.DefaultInfraID))))
-		Expect(got.Status.UsageObservedAt).NotTo(BeNil())
+		Expect(got.Status.UsageObservedAt).To(BeNil(), "a create does not read usage; the resync that follows does")
 
 		By("raising one quota with one GET and one PUT, nothing else")
 		suite.Settled(2 * time.Second)
@@ -211,5 +211,56 @@ var _ = Describe("OfferingItemQuota drift", func() {
 		}).
 			WithTimeout(25 * time.Second).Should(Equal(ptr.To[int64](10)))
 		Expect(limit(remoteItem(id, "servers", "").Quota.Value)).To(Equal(ptr.To[int64](77)), "an unlisted item stays as the server has it")
+	})
+})
+
+var _ = Describe("OfferingItemQuota usage", func() {
+	It("is read by the resync after the create, and neither by the create nor by a spec change", func() {
+		const resync = 10 * time.Second
+		conn, clientID := suite.Connection(func(c *v1.ClusterAccountServer) { c.Spec.ResyncInterval = &metav1.Duration{Duration: resync} })
+		customer := tenantOn(conn, v1.TenantCustomer, nil)
+		id := customer.Status.ID
+		emu.SetUsage(id, "workstations", "", 3)
+		usageReads := func() int {
+			n := 0
+			for _, r := range suite.RequestsBy(clientID) {
+				if r.Method == "GET" && r.Path == "/api/2/tenants/"+id+"/usages" {
+					n++
+				}
+			}
+			return n
+		}
+
+		q := quotaFor(customer, item(cp, "workstations", ptr.To[int64](10), nil))
+		Expect(suite.K8s.Create(ctx, q)).To(Succeed())
+		got := testenv.ExpectReady(suite, q)
+		Expect(got.Status.UsageObservedAt).To(BeNil())
+		Expect(got.Status.Items[0].Usage).To(BeNil())
+		Expect(usageReads()).To(BeZero(), "the create does not read usage")
+
+		By("the first resync reading it")
+		Eventually(func(g Gomega) {
+			got = testenv.Fresh(suite, g, q)
+			g.Expect(got.Status.UsageObservedAt).NotTo(BeNil())
+			g.Expect(got.Status.Items[0].Usage).To(Equal(ptr.To[int64](3)))
+		}).WithTimeout(3 * resync).Should(Succeed())
+		Expect(usageReads()).To(Equal(1))
+
+		By("a spec change not reading it, however old the last reading")
+		testenv.Modify(suite, q, func(q *v1.OfferingItemQuota) { q.Annotations = map[string]string{v1.AnnotationPaused: "true"} })
+		Eventually(func() time.Duration {
+			return time.Since(testenv.Fresh(suite, Default, q).Status.UsageObservedAt.Time)
+		}).WithTimeout(3 * resync).WithPolling(time.Second).Should(BeNumerically(">", resync+time.Second))
+		reads := usageReads()
+		testenv.Modify(suite, q, func(q *v1.OfferingItemQuota) {
+			delete(q.Annotations, v1.AnnotationPaused)
+			q.Spec.Items[0].Quota.Value = ptr.To[int64](20)
+		})
+		Eventually(func() *int64 {
+			return limit(remoteItem(id, "workstations", "").Quota.Value)
+		}).Should(Equal(ptr.To[int64](20)))
+		got = testenv.ExpectReady(suite, q)
+		Expect(usageReads()).To(Equal(reads))
+		Expect(got.Status.Items[0].Usage).To(Equal(ptr.To[int64](3)), "the last reading stays in status")
 	})
 })

@@ -36,11 +36,21 @@ type Scope[O Scoped] struct {
 	// Writer writes the Secrets and ConfigMaps the kind owns.
 	Writer   client.Client
 	Recorder events.EventRecorder
+	// decided is what the kind's watch of Tenants has decided on; nil
+	// outside a manager.
+	decided *decided
 }
 
-// ConnectionRef is the object's own accountServerRef, or its Tenant's.
+// ConnectionRef is the object's own accountServerRef, or its Tenant's. An
+// object still to be created waits here for the Tenant its tenantRef names
+// (see awaitTenant), before anything is written for it.
 func (s Scope[O]) ConnectionRef(ctx context.Context, o O) (v1.AccountServerReference, error) {
 	ref, _ := o.TenantReference()
+	if ref != nil && o.ManagedStatus().ID == "" && o.GetDeletionTimestamp() == nil {
+		if err := s.awaitTenant(ctx, o.GetNamespace(), ref.Name); err != nil {
+			return v1.AccountServerReference{}, err
+		}
+	}
 	return InheritedConnection(ctx, s.Reader, o.GetNamespace(), o.Managed().AccountServerRef, ref)
 }
 
@@ -62,10 +72,11 @@ type Kind[O Scoped, R managed.Remote, X any] struct {
 
 // Register registers the loop of a tenant-scoped kind. The Tenant its
 // tenantRef names is indexed and watched, so an object wakes when that
-// Tenant gets its ID.
+// Tenant has been created (or is done with a later reconcile).
 func Register[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry managed.Connector, drift managed.Drift, k Kind[O, R, X]) error {
 	recorder := mgr.GetEventRecorder(strings.ToLower(k.Name) + "-controller")
-	scope := Scope[O]{Reader: mgr.GetClient(), Direct: mgr.GetAPIReader(), Writer: mgr.GetClient(), Recorder: recorder}
+	decided := &decided{versions: map[client.ObjectKey]string{}}
+	scope := Scope[O]{Reader: mgr.GetClient(), Direct: mgr.GetAPIReader(), Writer: mgr.GetClient(), Recorder: recorder, decided: decided}
 	newObject := func() O {
 		var zero O
 		return reflect.New(reflect.TypeOf(zero).Elem()).Interface().(O)
@@ -83,11 +94,32 @@ func Register[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry mana
 		return l.(client.ObjectList)
 	}
 	r := managed.NewReconciler(k.Name, mgr.GetClient(), recorder, registry, k.External(scope), newObject)
+	cache := mgr.GetClient()
 	tenantRef := managed.Reference[O]{Field: managed.TenantRefIndex, Target: &v1.Tenant{}, Names: func(o O) []string {
 		if ref, _ := o.TenantReference(); ref != nil {
 			return []string{ref.Name}
 		}
 		return nil
+	}, Values: func(o client.Object) []string {
+		// Decided on the newest Tenant the cache holds, not on the event's
+		// object: an update maps both its old and its new object, and the
+		// old one of a Tenant whose spec has just changed is still Ready.
+		t, key := &v1.Tenant{}, client.ObjectKeyFromObject(o)
+		if err := cache.Get(context.Background(), key, t); err != nil {
+			decided.forget(key)
+			return []string{o.GetName()}
+		}
+		if decided.on(key, t.ResourceVersion) {
+			// Decided already: on the other object of this update, or on an
+			// earlier event handled after the cache had moved on. A second
+			// wake would reach objects the first one has already started.
+			return nil
+		}
+		defer decided.record(key, t.ResourceVersion)
+		if !wakesDependants(t) {
+			return nil
+		}
+		return []string{o.GetName()}
 	}}
 	return r.SetupWithManager(mgr, managed.Options[O]{List: list, References: append([]managed.Reference[O]{tenantRef}, k.References...), Drift: drift})
 }

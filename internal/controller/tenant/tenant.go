@@ -14,7 +14,6 @@ import (
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
-	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
 )
 
@@ -385,52 +384,6 @@ func InheritedConnection(ctx context.Context, reader client.Reader, namespace st
 		return v1.AccountServerReference{}, err
 	}
 	return ConnectionOf(ctx, reader, t)
-}
-
-// ResolveID is the UUID of the tenant an object names: the one of the Tenant
-// its tenantRef names (waiting until it has one), or its tenantID.
-func ResolveID(ctx context.Context, reader client.Reader, namespace string, tenantRef *v1.LocalReference, tenantID string) (string, error) {
-	if tenantRef == nil {
-		return tenantID, nil
-	}
-	t, err := GetTenant(ctx, reader, namespace, tenantRef.Name)
-	if err != nil {
-		return "", err
-	}
-	return t.Status.ID, nil
-}
-
-// GetTenant reads the Tenant object name in namespace, waiting (not
-// failing) while it does not exist or has no remote ID yet.
-func GetTenant(ctx context.Context, reader client.Reader, namespace, name string) (*v1.Tenant, error) {
-	t := &v1.Tenant{}
-	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, t); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", name)
-		}
-		return nil, err
-	}
-	if t.Status.ID == "" {
-		return t, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to be created", name)
-	}
-	return t, nil
-}
-
-// CheckScope fails with OutsideScope, before any write, when tenantID is
-// not in the connection's subtree (the server answers 403 for those), and
-// with ParentNotFound when it does not exist.
-func CheckScope(ctx context.Context, conn *connection.Connection, tenantID string) error {
-	if tenantID == conn.TenantID {
-		return nil
-	}
-	_, err := conn.Client.GetTenant(ctx, tenantID)
-	switch {
-	case accountserver.IsForbidden(err):
-		return managed.Stalled(managed.ReasonOutsideScope, "tenant %s lies outside the subtree of tenant %s that the connection acts in", tenantID, conn.TenantID)
-	case accountserver.IsNotFound(err):
-		return managed.Stalled(ReasonParentNotFound, "tenant %s does not exist on the server", tenantID)
-	}
-	return err
 }
 
 // SetStatus mirrors the remote tenant into status.

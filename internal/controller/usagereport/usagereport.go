@@ -215,7 +215,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // connection's subtree. A once report is generated right away.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 	res := &req.Resolved
-	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
+	if err := e.CheckTenant(ctx, req.Conn, req.Object, res.tenantID); err != nil {
 		return nil, err
 	}
 	rep, err := req.Conn.Client.CreateReport(ctx, toSpec(req.Object, res.tenantID, res.recipients))
@@ -228,7 +228,7 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 			"the server's usage history is not ready (its nightly window); creating the report again in %s", retry)
 	}
 	if err != nil {
-		return nil, err
+		return nil, tenant.MissingTenant(err, res.tenantID)
 	}
 	// A once report starts generating at once. Listing the files may fail
 	// without harm: the next Observe lists them, and PollAfter comes back

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -70,7 +71,22 @@ func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err
 	if u.Spec.Activation.Method == v1.ActivationPassword {
 		err = e.readPassword(ctx, u, &res)
 	}
+	if err == nil && u.Spec.Activation.Method == v1.ActivationEmail && u.Status.ID != "" && !u.Status.Activated && u.Status.ActivationEmailSentAt == nil {
+		err = e.readEmailSent(ctx, u, &res)
+	}
 	return res, err
+}
+
+// readEmailSent looks around the cache for the activation email that an
+// earlier reconcile sent: the cache may not show that reconcile's status
+// write yet, and the user must not get the email twice.
+func (e *External) readEmailSent(ctx context.Context, u *v1.User, res *resolved) error {
+	fresh := &v1.User{}
+	if err := e.Direct.Get(ctx, client.ObjectKeyFromObject(u), fresh); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	res.emailSent = fresh.Status.ActivationEmailSentAt
+	return nil
 }
 
 // managesRoles says whether access policies need reading: when the spec
@@ -116,7 +132,7 @@ func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 // server is LoginTaken: logins are unique server-wide.
 func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 	res := &req.Resolved
-	if err := tenant.CheckScope(ctx, req.Conn, res.tenantID); err != nil {
+	if err := e.CheckTenant(ctx, req.Conn, req.Object, res.tenantID); err != nil {
 		return nil, err
 	}
 	usr, err := req.Conn.Client.CreateUser(ctx, toCreate(req.Object, res.tenantID))
@@ -124,7 +140,7 @@ func (e *External) Create(ctx context.Context, req *request) (*remote, error) {
 		return nil, managed.Stalled(ReasonLoginTaken, "login %s is taken on the server; choose another, or set importID to adopt that user", req.Object.Spec.Login)
 	}
 	if err != nil {
-		return nil, err
+		return nil, tenant.MissingTenant(err, res.tenantID)
 	}
 	return &remote{user: usr}, nil
 }
@@ -141,7 +157,7 @@ func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	if mfaDiffers(u, r.user) {
 		fields = append(fields, "mfa")
 	}
-	if needsEmail(u, r.user) {
+	if needsEmail(u, r.user) && res.emailSent == nil {
 		fields = append(fields, "activation email")
 	}
 	if res.passwordVersion != "" {
@@ -186,7 +202,7 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 		}
 		reread = true
 	}
-	if needsEmail(u, out.user) {
+	if needsEmail(u, out.user) && res.emailSent == nil {
 		if err := c.SendActivationEmail(ctx, r.user.ID); err != nil {
 			return nil, err
 		}

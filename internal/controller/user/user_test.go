@@ -64,6 +64,41 @@ var _ = Describe("User", func() {
 		Expect(emu.ActivationEmails(got.Status.ID)).To(Equal(1))
 	})
 
+	It("reads the tenant before the create, unless the Tenant it names is Ready on the same connection", func() {
+		tenantReads := func(clientID string) int {
+			n := 0
+			for _, r := range suite.RequestsBy(clientID) {
+				if r.Method == "GET" && r.Path == "/api/2/tenants/"+tenant.Status.ID {
+					n++
+				}
+			}
+			return n
+		}
+
+		By("a tenantRef to a Ready Tenant on the connection: no read")
+		before := tenantReads(clientID)
+		byRef := userIn(tenant, nil)
+		Expect(suite.K8s.Create(ctx, byRef)).To(Succeed())
+		testenv.ExpectReady(suite, byRef)
+		Expect(tenantReads(clientID) - before).To(BeZero())
+
+		By("a tenantID: one read")
+		before = tenantReads(clientID)
+		byID := userIn(tenant, func(u *v1.User) {
+			u.Spec.TenantRef, u.Spec.TenantID, u.Spec.AccountServerRef = nil, tenant.Status.ID, testenv.ConnectionRef(conn)
+		})
+		Expect(suite.K8s.Create(ctx, byID)).To(Succeed())
+		testenv.ExpectReady(suite, byID)
+		Expect(tenantReads(clientID) - before).To(Equal(1))
+
+		By("a tenantRef to a Tenant on another connection: one read, by this one")
+		other, otherClientID := suite.Connection(nil)
+		elsewhere := userIn(tenant, func(u *v1.User) { u.Spec.AccountServerRef = testenv.ConnectionRef(other) })
+		Expect(suite.K8s.Create(ctx, elsewhere)).To(Succeed())
+		testenv.ExpectReady(suite, elsewhere)
+		Expect(tenantReads(otherClientID)).To(Equal(1))
+	})
+
 	It("sends exactly one PUT when only the first name changes", func() {
 		u := userIn(tenant, func(u *v1.User) { u.Spec.Roles = []string{"readonly_admin"} })
 		Expect(suite.K8s.Create(ctx, u)).To(Succeed())
