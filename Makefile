@@ -59,9 +59,13 @@ test: manifests generate fmt vet ## Run the unit and envtest suites (not test/e2
 test-e2e: build helm ## Run the end-to-end suites against the real manager binary, kubectl and helm.
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test ./test/e2e/... -v -ginkgo.v -timeout 30m
 
+BENCH_PROFILE ?= full
+BENCH_ARGS ?=
+
 .PHONY: bench
-bench: ## Run the benchmarks.
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go test -run '^$$' -bench . -benchmem $$(go list ./... | grep -v /test/e2e)
+bench: ## Measure how the operator scales, polling against the remote watch (BENCH_PROFILE=short: a few minutes; BENCH_ARGS: more flags of cmd/bench).
+	go build -o bin/benchmark ./cmd/bench
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" bin/benchmark -profile $(BENCH_PROFILE) $(BENCH_ARGS)
 
 .PHONY: verify
 verify: manifests generate fmt build-installer ## Regenerate everything and fail if the tree changed.

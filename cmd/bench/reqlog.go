@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tenant-operator/tenant-operator/internal/emulator"
+)
+
+// reqLog is a slice of the emulator's request log.
+type reqLog []emulator.RequestRecord
+
+const tokenPath = "/api/2/idp/token"
+
+// writes are the requests that change the account server: every method
+// but GET, token requests aside (they change nothing a client can read).
+func (l reqLog) writes() reqLog {
+	var out reqLog
+	for _, r := range l {
+		if r.Method != http.MethodGet && r.Path != tokenPath {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// opCount is how often one operation was sent.
+type opCount struct {
+	Op    string
+	Count int
+}
+
+// ops counts the requests by operation ("GET /tenants/{id}"), most
+// frequent first.
+func (l reqLog) ops() []opCount {
+	n := map[string]int{}
+	for _, r := range l {
+		n[r.Method+" "+operationPath(r.Path)]++
+	}
+	out := make([]opCount, 0, len(n))
+	for op, c := range n {
+		out = append(out, opCount{op, c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Op < out[j].Op
+	})
+	return out
+}
+
+// operationPath turns a request path into its route: /api/2 dropped, ids
+// replaced by {id}.
+func operationPath(p string) string {
+	segs := strings.Split(strings.TrimPrefix(p, "/api/2"), "/")
+	for i, s := range segs {
+		if looksLikeID(s) {
+			segs[i] = "{id}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+func looksLikeID(s string) bool {
+	if len(s) != 36 || strings.Count(s, "-") != 4 {
+		return false
+	}
+	for _, c := range s {
+		if c != '-' && (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// topOps renders the n most frequent operations: "GET /tenants/{id} 412 (80%)".
+func topOps(l reqLog, n int) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	var parts []string
+	for i, o := range l.ops() {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("`%s` %d (%.0f%%)", o.Op, o.Count, 100*float64(o.Count)/float64(len(l))))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// firstPutAfter finds the first PUT of path at or after t.
+func (l reqLog) firstPutAfter(path string, t time.Time) (time.Time, bool) {
+	for _, r := range l {
+		if r.Method == http.MethodPut && r.Path == path && !r.Time.Before(t) {
+			return r.Time, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// tenantsRead says when each tenant was first read: by GET /tenants/{id},
+// or as one of the uuids of a GET /tenants.
+func tenantsRead(l reqLog) map[string]time.Time {
+	seen := map[string]time.Time{}
+	note := func(id string, t time.Time) {
+		if old, ok := seen[id]; !ok || t.Before(old) {
+			seen[id] = t
+		}
+	}
+	for _, r := range l {
+		if r.Method != http.MethodGet {
+			continue
+		}
+		if id, ok := strings.CutPrefix(r.Path, "/api/2/tenants/"); ok && looksLikeID(id) {
+			note(id, r.Time)
+			continue
+		}
+		if r.Path != "/api/2/tenants" || r.Query == "" {
+			continue
+		}
+		q, err := url.ParseQuery(r.Query)
+		if err != nil {
+			continue
+		}
+		for _, v := range q["uuids"] {
+			for id := range strings.SplitSeq(v, ",") {
+				if id = strings.TrimSpace(id); id != "" {
+					note(id, r.Time)
+				}
+			}
+		}
+	}
+	return seen
+}
+
+// percentile is the nearest-rank percentile p (0–100) of vs; +Inf values
+// (never happened within the cap) sort last.
+func percentile(vs []float64, p float64) float64 {
+	if len(vs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), vs...)
+	sort.Float64s(s)
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
+	rank = min(max(rank, 1), len(s))
+	return s[rank-1]
+}
