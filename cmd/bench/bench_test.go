@@ -271,13 +271,13 @@ func TestFormatting(t *testing.T) {
 func TestSeedTwinMatchesSpec(t *testing.T) {
 	m := &mode{name: modePoll, ns: "bench-poll"}
 	spec := plainTenant(m, "s-00001", "id").Spec
-	seed := seedTenant("s-00001")
+	seed := seedTenant("s-00001", t0)
 	want := emulator.Contact{Email: spec.Contact.Email, Firstname: spec.Contact.Firstname, Lastname: spec.Contact.Lastname}
-	if seed.Name != "s-00001" || seed.Kind != string(spec.Kind) || !cmp.Equal(seed.Contact, want) {
+	if seed.Name != "s-00001" || seed.Kind != string(spec.Kind) || !cmp.Equal(seed.Contact, want) || !seed.At.Equal(t0) {
 		t.Errorf("seed %+v does not match spec %+v", seed, spec)
 	}
 	u := adoptedUser(m, "u-00001", "s-00001", "id").Spec
-	su := seedUser(m, "u-00001", "tid")
+	su := seedUser(m, "u-00001", "tid", t0)
 	if su.Login != u.Login || su.Contact.Email != u.Contact.Email || su.Contact.Firstname != u.Contact.Firstname || !su.Activated {
 		t.Errorf("seed user %+v does not match spec %+v", su, u)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -86,11 +87,16 @@ func plainTenant(m *mode, name, importID string) *v1.Tenant {
 }
 
 // seedTenant is the remote twin of plainTenant(m, name, ...): adopting it
-// needs no write.
-func seedTenant(name string) emulator.SeedTenant {
+// needs no write. It was made (and last changed) at at.
+func seedTenant(name string, at time.Time) emulator.SeedTenant {
 	c := tenantContact(name)
-	return emulator.SeedTenant{Name: name, Kind: emulator.KindCustomer, Contact: emulator.Contact{Email: c.Email, Firstname: c.Firstname, Lastname: c.Lastname}}
+	return emulator.SeedTenant{Name: name, Kind: emulator.KindCustomer, Contact: emulator.Contact{Email: c.Email, Firstname: c.Firstname, Lastname: c.Lastname}, At: at}
 }
+
+// existedBefore is when the seeded objects were made: long before the run,
+// as the objects an operator adopts usually are, so that they are not
+// changes a remote watch would list.
+func existedBefore(start time.Time) time.Time { return start.Add(-24 * time.Hour) }
 
 // adoptedUser is a User adopting an existing, activated user of tenant.
 func adoptedUser(m *mode, name, tenant, importID string) *v1.User {
@@ -119,9 +125,9 @@ func seedFinalizers(importID string) []string {
 
 func userLogin(m *mode, name string) string { return m.name + "-" + name }
 
-func seedUser(m *mode, name, tenantID string) emulator.SeedUser {
+func seedUser(m *mode, name, tenantID string, at time.Time) emulator.SeedUser {
 	return emulator.SeedUser{
-		TenantID: tenantID, Login: userLogin(m, name), Activated: true,
+		TenantID: tenantID, Login: userLogin(m, name), Activated: true, At: at,
 		Contact: emulator.Contact{Email: name + "@users.example", Firstname: firstname, Lastname: name},
 	}
 }

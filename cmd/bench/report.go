@@ -337,7 +337,7 @@ func (rs *results) markdown(table string, mi machineInfo, svgName string) string
 		"are Ready; delay from the Update call's return to the operator's `PUT /tenants/{id}` in the request log (cap %s after the last edit).\n",
 		fmtInt(cfg.backlog), cfg.editEvery, cfg.editCap)
 	fmt.Fprintf(&sb, "- **Seed**: the first idle window is at the size the earlier steps left (%s tenants), as it is. Then tenants are made "+
-		"directly in the emulator's store and adopted by Tenants with `spec.importID` and a matching spec (created with the operator's "+
+		"directly in the emulator's store, dated a day before the run (objects one adopts existed before; so they are not changes a remote watch lists), and adopted by Tenants with `spec.importID` and a matching spec (created with the operator's "+
 		"finalizer on: one write less for the API server, the bottleneck of seeding here), with the emulator's latency and rate limit off, "+
 		"the connections at %d/s and the managers restarted with `--kube-api-qps=%d` (kept from here on: it only bounds writes, and the "+
 		"later steps should make none). Before each later window the managers are let finish (nothing queued or running), R and the latency "+

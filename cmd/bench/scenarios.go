@@ -336,7 +336,7 @@ func (b *bench) seedTenants(ctx context.Context, m *mode, target int) error {
 		var seeds []emulator.SeedTenant
 		for i := first + lo; i < first+min(target-have, lo+2000); i++ {
 			name := fmt.Sprintf("%s%05d", prefixSeeded, i)
-			names, seeds = append(names, name), append(seeds, seedTenant(name))
+			names, seeds = append(names, name), append(seeds, seedTenant(name, existedBefore(b.start)))
 		}
 		ids, err := m.emu.SeedTenants(m.partnerID, seeds)
 		if err != nil {
@@ -604,7 +604,7 @@ func (b *bench) memory(ctx context.Context, rs *results) error {
 				name := fmt.Sprintf("%s%05d", prefixUser, i)
 				owner := tenants[i%len(tenants)]
 				names, owners = append(names, name), append(owners, owner)
-				seeds = append(seeds, seedUser(m, name, ids[owner]))
+				seeds = append(seeds, seedUser(m, name, ids[owner], existedBefore(b.start)))
 			}
 			uids, err := m.emu.SeedUsers(seeds)
 			if err != nil {

@@ -75,15 +75,20 @@ func plot(series map[string][]idlePoint, modes []string, budget, goal float64, m
 	fmt.Fprintf(&sb, `<text x="%.1f" y="%d" text-anchor="middle">Ready tenants per mode</text>`+"\n", float64(left)+pw/2, height-14)
 	fmt.Fprintf(&sb, `<text transform="translate(18 %.1f) rotate(-90)" text-anchor="middle">requests/s (client id, idle window)</text>`+"\n", float64(top)+ph/2)
 	// Reference lines.
-	ref := func(v float64, dash, label string) {
+	ref := func(v float64, dash, label string, inside bool) {
 		if v > yTop {
 			return
 		}
 		fmt.Fprintf(&sb, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555" stroke-dasharray="%s"/>`+"\n", left, y(v), float64(left)+pw, y(v), dash)
+		if inside {
+			// Near the axis the right margin is where the points' labels go.
+			fmt.Fprintf(&sb, `<text x="%d" y="%.1f" fill="#555">%s</text>`+"\n", left+6, y(v)-4, html.EscapeString(label))
+			return
+		}
 		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="#555">%s</text>`+"\n", float64(left)+pw+6, y(v)+4, html.EscapeString(label))
 	}
-	ref(budget, "6 4", fmt.Sprintf("budget R = %s/s", trimFloat(budget)))
-	ref(goal, "2 3", fmt.Sprintf("goal (watch) ≤ %s/s", trimFloat(goal)))
+	ref(budget, "6 4", fmt.Sprintf("budget R = %s/s", trimFloat(budget)), false)
+	ref(goal, "2 3", fmt.Sprintf("goal (watch) ≤ %s/s", trimFloat(goal)), true)
 	// The poll mode's estimated steady state, for the windows that came
 	// before its reads spread out.
 	if estimate != nil {
@@ -114,13 +119,20 @@ func plot(series map[string][]idlePoint, modes []string, budget, goal float64, m
 		if len(coords) > 1 {
 			fmt.Fprintf(&sb, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2.5"/>`+"\n", strings.Join(coords, " "), color)
 		}
-		for _, p := range pts {
+		for j, p := range pts {
 			if math.IsNaN(p.rate) {
 				continue
 			}
 			fmt.Fprintf(&sb, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s: %s tenants, %s requests/s</title></circle>`+"\n",
 				x(float64(p.tenants)), y(p.rate), color, m, fmtInt(p.tenants), fmtRate(p.rate))
-			fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" text-anchor="middle">%s</text>`+"\n", x(float64(p.tenants)), y(p.rate)-8, color, fmtRate(p.rate))
+			// The first mode's values go left of their points, the others'
+			// right (left at the last point), so that equal rates do not
+			// print over each other.
+			anchor, dx := "end", -6.0
+			if i > 0 && j < len(pts)-1 {
+				anchor, dx = "start", 6
+			}
+			fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" fill="%s" text-anchor="%s">%s</text>`+"\n", x(float64(p.tenants))+dx, y(p.rate)-8, color, anchor, fmtRate(p.rate))
 		}
 		lx := float64(left + 150*i)
 		fmt.Fprintf(&sb, `<line x1="%.1f" y1="46" x2="%.1f" y2="46" stroke="%s" stroke-width="2.5"/>`+"\n", lx, lx+22, color)

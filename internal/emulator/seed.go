@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Seeding puts thousands of tenants and users into the store at once, for the benchmarks
@@ -24,6 +25,10 @@ type SeedTenant struct {
 	Contact    Contact
 	CustomerID string
 	Language   string
+	// At is when the tenant was created and last changed; zero means now. A time before a
+	// client's watermark keeps the tenant and its offering items out of that client's lists of
+	// changes (updated_since), as for tenants that existed long before the client looked.
+	At time.Time
 }
 
 // SeedTenants stores tenants under parentID as if each had been created by POST /tenants, and
@@ -73,9 +78,27 @@ func (s *Server) SeedTenants(parentID string, tenants []SeedTenant) ([]string, e
 			t.Language = st.Language
 		}
 		s.insertTenant(t)
+		s.backdate(t, st.At)
 		ids = append(ids, t.ID)
 	}
 	return ids, nil
+}
+
+// backdate makes a just inserted tenant (and its offering items) look created and last changed
+// at at. Call with s.mu held.
+func (s *Server) backdate(t *Tenant, at time.Time) {
+	if at.IsZero() {
+		return
+	}
+	ts := formatTime(at)
+	t.CreatedAt, t.UpdatedAt = ts, ts
+	if p := s.st.Pricing[t.ID]; p != nil && p.ProductionStartDate != nil {
+		p.ProductionStartDate = ptr(ts)
+		t.ProductionStartDate = ptr(ts)
+	}
+	for _, it := range s.ext().Items[t.ID] {
+		it.UpdatedAt = ts
+	}
 }
 
 // SeedUser is one user for SeedUsers: the fields of a POST /users body that matter to the
@@ -89,6 +112,9 @@ type SeedUser struct {
 	// Notifications nil means the server's defaults.
 	Notifications []string
 	Activated     bool
+	// At is when the user (and its personal tenant) was created and last changed; zero means
+	// now (see SeedTenant.At).
+	At time.Time
 }
 
 // SeedUsers stores users as if each had been created by POST /users (a user of a customer or a
@@ -126,6 +152,9 @@ func (s *Server) SeedUsers(users []SeedUser) ([]string, error) {
 	for _, su := range users {
 		t := s.st.Tenants[su.TenantID]
 		now := s.timestamp()
+		if !su.At.IsZero() {
+			now = formatTime(su.At)
+		}
 		u := &User{
 			ID:             newID(),
 			TenantID:       t.ID,
@@ -153,6 +182,7 @@ func (s *Server) SeedUsers(users []SeedUser) ([]string, error) {
 		if t.Kind == KindCustomer || t.Kind == KindUnit {
 			pt := s.newTenantObject(newID(), u.Login, t.ID, kindPersonal)
 			s.insertTenant(pt)
+			s.backdate(pt, su.At)
 			u.PersonalTenantID = &pt.ID
 		}
 		s.st.Users[u.ID] = u

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -237,4 +239,71 @@ func TestSeedManyIsFast(t *testing.T) {
 		b, _ := json.Marshal(list)
 		t.Errorf("GET /tenants?uuids= of 100 seeded tenants: %d items: %.300s", len(list.Items), b)
 	}
+}
+
+func TestSeedBackdated(t *testing.T) {
+	env := startEmulator(t, Options{})
+	tr := buildTree(t, env)
+	past := env.clock.Now().Add(-48 * time.Hour)
+	env.clock.Advance(time.Minute)
+	ids, err := env.srv.SeedTenants(tr.partner.ID, []SeedTenant{{Name: "old", At: past}, {Name: "new"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uids, err := env.srv.SeedUsers([]SeedUser{{TenantID: ids[0], Login: "old-user", At: past}, {TenantID: ids[1], Login: "new-user"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := url.QueryEscape(formatTime(env.clock.Now().Add(-time.Hour)))
+	listed := func(path, key string) []string {
+		t.Helper()
+		r := env.api.do(http.MethodGet, path, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+		}
+		var l struct {
+			Items []map[string]any `json:"items"`
+		}
+		mustUnmarshal(t, r.body, &l)
+		var out []string
+		for _, it := range l.Items {
+			out = append(out, fmt.Sprint(it[key]))
+		}
+		return out
+	}
+	cases := map[string]struct {
+		reason     string
+		path       string
+		key        string
+		old, young string
+	}{
+		"Tenants": {"a backdated tenant is not a change", "/tenants?subtree_root_id=" + tr.partner.ID + "&updated_since=" + since + "&lod=stamps", "id", ids[0], ids[1]},
+		"Users":   {"a backdated user is not a change", "/users?subtree_root_tenant_id=" + tr.partner.ID + "&updated_since=" + since + "&lod=stamps", "id", uids[0], uids[1]},
+		"OfferingItems": {"nor are the offering items of a backdated tenant",
+			"/tenants/offering_items?subtree_root_tenant_id=" + tr.partner.ID + "&updated_since=" + since, "tenant_id", ids[0], ids[1]},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := strings.Join(listed(tc.path, tc.key), ",")
+			if strings.Contains(got, tc.old) || !strings.Contains(got, tc.young) {
+				t.Errorf("%s: listed %s; backdated %s, made now %s", tc.reason, got, tc.old, tc.young)
+			}
+		})
+	}
+	pt, _ := env.srv.Tenant(*mustUser(t, env, uids[0]).PersonalTenantID)
+	if pt.UpdatedAt != formatTime(past) {
+		t.Errorf("the personal tenant of a backdated user is backdated too: %s", pt.UpdatedAt)
+	}
+	if old := env.api.getTenant(ids[0]); old.CreatedAt != formatTime(past) || old.UpdatedAt != formatTime(past) {
+		t.Errorf("a backdated tenant reads as made then: created %s, updated %s", old.CreatedAt, old.UpdatedAt)
+	}
+}
+
+func mustUser(t *testing.T, env *testEnv, id string) User {
+	t.Helper()
+	u, ok := env.srv.User(id)
+	if !ok {
+		t.Fatalf("no user %s", id)
+	}
+	return u
 }
