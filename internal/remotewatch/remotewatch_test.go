@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
+	"github.com/onsi/gomega"
 
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/connection"
@@ -130,16 +131,10 @@ func (f *fixture) lists() int {
 	return n
 }
 
-// eventually polls cond until it holds or the deadline passes.
+// eventually waits, with Gomega's Eventually, until cond holds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	gomega.NewWithT(t).Eventually(cond).WithTimeout(10*time.Second).WithPolling(10*time.Millisecond).Should(gomega.BeTrue(), "waiting: %s", what)
 }
 
 // pollsPass waits until the watch listed n more times.
