@@ -94,8 +94,8 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 	status := obj.ConnectionStatus()
 	status.ObservedGeneration = obj.GetGeneration()
 
-	checkErr := r.check(ctx, obj, status)
-	r.watch(ctx, obj, status, checkErr)
+	c, checkErr := r.check(ctx, obj, status)
+	r.watch(obj, status, c, checkErr)
 	if checkErr == nil {
 		setConditions(status, obj.GetGeneration(), metav1.ConditionTrue, ReasonConnected,
 			fmt.Sprintf("Acting in tenant %s (%s)", status.TenantName, status.TenantID), false)
@@ -129,23 +129,23 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 }
 
 // check gets a token and the tenant the credentials act in, and records
-// them in status.
-func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServerStatus) error {
+// them in status. It returns the client it checked.
+func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServerStatus) (*accountserver.Client, error) {
 	c, err := r.Registry.ClientFor(ctx, obj)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	expiry, err := c.Token(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tenantID, err := c.WhoAmI(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tenant, err := c.GetTenant(ctx, tenantID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	status.TenantID, status.TenantName = tenant.ID, tenant.Name
 	// Recorded again only once the recorded time has passed: a restarted
@@ -154,23 +154,18 @@ func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServ
 		exp := metav1.NewTime(expiry.UTC().Truncate(time.Second))
 		status.TokenExpiresAt = &exp
 	}
-	return nil
+	return c, nil
 }
 
 // watch starts, changes or pauses the connection's remote watch: it runs
 // while the connection is usable, and a pause keeps its watermark, so what
 // changed while the connection could not be used is still found.
-func (r *Reconciler[T]) watch(ctx context.Context, obj T, status *v1.AccountServerStatus, checkErr error) {
+func (r *Reconciler[T]) watch(obj T, status *v1.AccountServerStatus, c *accountserver.Client, checkErr error) {
 	if r.Watch == nil {
 		return
 	}
 	key := conn.KeyOf(obj)
 	if checkErr != nil {
-		r.Watch.Pause(key)
-		return
-	}
-	c, err := r.Registry.ClientFor(ctx, obj)
-	if err != nil {
 		r.Watch.Pause(key)
 		return
 	}
