@@ -64,6 +64,15 @@ func (k Key) String() string {
 	return k.Kind + "/" + k.Namespace + "/" + k.Name
 }
 
+// KeyFor returns the key of the connection object ref names from an object
+// in namespace, as Resolve finds it.
+func KeyFor(ref v1.AccountServerReference, namespace string) Key {
+	if ref.Kind == KindClusterAccountServer {
+		return Key{Kind: KindClusterAccountServer, Name: ref.Name}
+	}
+	return Key{Kind: KindAccountServer, Namespace: namespace, Name: ref.Name}
+}
+
 // KeyOf returns the key of a connection object.
 func KeyOf(o Object) Key {
 	switch o.(type) {

@@ -180,16 +180,7 @@ func vouches(ctx context.Context, reader client.Reader, conn *connection.Connect
 		return false
 	}
 	ref, err := ConnectionOf(ctx, reader, t)
-	return err == nil && connectionKey(ref, t.Namespace) == conn.Key
-}
-
-// connectionKey is the key of the connection object ref names from
-// namespace, as the registry resolves it.
-func connectionKey(ref v1.AccountServerReference, namespace string) connection.Key {
-	if ref.Kind == connection.KindClusterAccountServer {
-		return connection.Key{Kind: connection.KindClusterAccountServer, Name: ref.Name}
-	}
-	return connection.Key{Kind: connection.KindAccountServer, Namespace: namespace, Name: ref.Name}
+	return err == nil && connection.KeyFor(ref, t.Namespace) == conn.Key
 }
 
 // MissingTenant turns the server's 404 for a request sent into tenantID
