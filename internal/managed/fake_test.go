@@ -261,11 +261,16 @@ type connector struct {
 	log  *calls
 	conn *connection.Connection
 	err  error
+	// errTimes, when positive, is how many Resolves fail with err; the
+	// later ones succeed.
+	errTimes int
+	resolves int
 }
 
 func (c *connector) Resolve(_ context.Context, ref v1.AccountServerReference, namespace string) (*connection.Connection, error) {
 	c.log.add("Connect(%s in %s)", connectionKey(ref.Kind, ref.Name), namespace)
-	if c.err != nil {
+	c.resolves++
+	if c.err != nil && (c.errTimes == 0 || c.resolves <= c.errTimes) {
 		return nil, c.err
 	}
 	if c.conn != nil {

@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -68,6 +69,13 @@ type Reconciler[O Object, R Remote, X any] struct {
 	// watch wake; stopped closes when the manager stops.
 	wakeups chan event.GenericEvent
 	stopped chan struct{}
+
+	// waiters are the objects whose last reconcile found their connection
+	// unusable, by connection. The connection's next event wakes them
+	// whatever the cache says of their status: their Waiting status may not
+	// be in the cache yet when the connection becomes Ready.
+	waitersMu sync.Mutex
+	waiters   map[connection.Key]map[types.NamespacedName]struct{}
 }
 
 // NewReconciler is the loop for one kind with the manager's client, event
@@ -235,6 +243,17 @@ func (r *Reconciler[O, R, X]) connect(ctx context.Context, obj O) (*Request[O, X
 		return nil, err
 	}
 	c, err := r.Registry.Resolve(ctx, ref, obj.GetNamespace())
+	if reason, ok := connection.ReasonOf(err); ok && reason != connection.ReasonNamespaceNotAllowed && reason != connection.ReasonInvalidSpec {
+		// Waiting for the connection: recorded first, then looked at
+		// again. Either the connection is usable now, or its change is not
+		// in the cache yet and the event that brings it finds this object
+		// recorded.
+		key := connection.KeyFor(ref, obj.GetNamespace())
+		r.awaitConnection(key, client.ObjectKeyFromObject(obj))
+		if c, err = r.Registry.Resolve(ctx, ref, obj.GetNamespace()); err == nil {
+			r.connectionWaiters(key)
+		}
+	}
 	if err != nil {
 		if reason, ok := connection.ReasonOf(err); ok {
 			switch reason {
@@ -247,6 +266,32 @@ func (r *Reconciler[O, R, X]) connect(ctx context.Context, obj O) (*Request[O, X
 		return nil, err
 	}
 	return &Request[O, X]{Object: obj, Conn: c}, nil
+}
+
+// awaitConnection records that the object waits for connection key.
+func (r *Reconciler[O, R, X]) awaitConnection(key connection.Key, obj types.NamespacedName) {
+	r.waitersMu.Lock()
+	defer r.waitersMu.Unlock()
+	if r.waiters == nil {
+		r.waiters = map[connection.Key]map[types.NamespacedName]struct{}{}
+	}
+	if r.waiters[key] == nil {
+		r.waiters[key] = map[types.NamespacedName]struct{}{}
+	}
+	r.waiters[key][obj] = struct{}{}
+}
+
+// connectionWaiters takes the objects recorded as waiting for connection
+// key: a woken object that still finds it unusable is recorded again.
+func (r *Reconciler[O, R, X]) connectionWaiters(key connection.Key) []reconcile.Request {
+	r.waitersMu.Lock()
+	defer r.waitersMu.Unlock()
+	var reqs []reconcile.Request
+	for obj := range r.waiters[key] {
+		reqs = append(reqs, reconcile.Request{NamespacedName: obj})
+	}
+	delete(r.waiters, key)
+	return reqs
 }
 
 // observeOrCreate finds the remote object: by status.id, by importID, by

@@ -65,6 +65,12 @@ func connected(more ...string) []string {
 	return append([]string{"ConnectionRef", "Connect(AccountServer/server in " + ns + ")"}, more...)
 }
 
+// connectedTwice are the calls of a reconcile that found its connection
+// unusable, recorded itself as waiting and looked again, then more.
+func connectedTwice(more ...string) []string {
+	return connected(append([]string{"Connect(AccountServer/server in " + ns + ")"}, more...)...)
+}
+
 // resolvedCalls are connected and Resolve, then more.
 func resolvedCalls(more ...string) []string {
 	return connected(append([]string{"Resolve"}, more...)...)
@@ -384,7 +390,7 @@ func TestReconcile(t *testing.T) {
 			want: want{
 				state:   state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonWaitingForServer), Finalizers: fin},
 				message: "AccountServer server is not Ready",
-				calls:   connected()},
+				calls:   connectedTwice()},
 		},
 		"DeletePendingFinderFound": {
 			reason: "An interrupted create may have made the object: the Finder finds it, and it is deleted too.",
@@ -569,7 +575,7 @@ func TestReconcile(t *testing.T) {
 			connErr: &connection.Error{Reason: connection.ReasonNotFound, Message: "AccountServer server not found"},
 			want: want{
 				state: state{ObservedGeneration: generation, Conditions: progressing(ReasonWaitingForServer), Finalizers: fin},
-				calls: connected()},
+				calls: connectedTwice()},
 		},
 		"ConnectionSecretInvalid": {
 			reason:  "A connection whose Secret is wrong is waited for.",
@@ -577,7 +583,7 @@ func TestReconcile(t *testing.T) {
 			connErr: &connection.Error{Reason: connection.ReasonSecretInvalid, Message: "Secret creds has no client_id"},
 			want: want{
 				state: state{ObservedGeneration: generation, Conditions: progressing(ReasonWaitingForServer), Finalizers: fin},
-				calls: connected()},
+				calls: connectedTwice()},
 		},
 		"ConnectionOtherError": {
 			reason:  "Any other connector error is transient and returned.",
@@ -1370,6 +1376,51 @@ func TestReconcile(t *testing.T) {
 			}
 			if diff := cmp.Diff(w.events, drain(rec)); diff != "" {
 				t.Errorf("%s\nevents: -want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestReconcileWaitsForConnection: an object that finds its connection
+// unusable is recorded as its waiter, so the connection's next event wakes
+// it whatever the cache says of its status (its Waiting status may land in
+// the cache after that event); one that finds it usable on the second look
+// goes on at once.
+func TestReconcileWaitsForConnection(t *testing.T) {
+	ctx := context.Background()
+	connKey := connection.Key{Kind: connection.KindAccountServer, Namespace: ns, Name: "server"}
+	notReady := &connection.Error{Reason: connection.ReasonNotReady, Message: "AccountServer server is not Ready"}
+	cases := map[string]struct {
+		errTimes    int
+		wantState   state
+		wantWaiters []reconcile.Request
+	}{
+		"StillNotReady": {
+			wantState:   state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonWaitingForServer), Finalizers: fin},
+			wantWaiters: []reconcile.Request{{NamespacedName: key}},
+		},
+		"ReadyOnSecondLook": {
+			errTimes:  1,
+			wantState: synced("id-1", 1),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var log calls
+			base := newFake(tenant(withFinalizer(), withID("id-1")))
+			conn := &connector{log: &log, err: notReady, errTimes: tc.errTimes}
+			r := newReconciler(base, &external{log: &log}, conn, nil)
+			if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: key}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.wantState, stateOf(t, base)); diff != "" {
+				t.Errorf("object: -want +got:\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantWaiters, r.connectionWaiters(connKey)); diff != "" {
+				t.Errorf("waiters of %s: -want +got:\n%s", connKey, diff)
+			}
+			if got := r.connectionWaiters(connKey); got != nil {
+				t.Errorf("waiters are taken once, the second take got %v", got)
 			}
 		})
 	}

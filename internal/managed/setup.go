@@ -163,10 +163,12 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		}).
 		WatchesRawSource(source.Channel(r.wakeups, &handler.EnqueueRequestForObject{})).
 		Watches(&v1.AccountServer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return r.waiting(ctx, opts, client.InNamespace(o.GetNamespace()), client.MatchingFields{connectionIndex: connectionKey(connection.KindAccountServer, o.GetName())})
+			key := connection.KeyOf(o.(connection.Object))
+			return append(r.connectionWaiters(key), r.waiting(ctx, opts, client.InNamespace(o.GetNamespace()), client.MatchingFields{connectionIndex: connectionKey(key.Kind, o.GetName())})...)
 		})).
 		Watches(&v1.ClusterAccountServer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return r.waiting(ctx, opts, client.MatchingFields{connectionIndex: connectionKey(connection.KindClusterAccountServer, o.GetName())})
+			key := connection.KeyOf(o.(connection.Object))
+			return append(r.connectionWaiters(key), r.waiting(ctx, opts, client.MatchingFields{connectionIndex: connectionKey(key.Kind, o.GetName())})...)
 		}))
 	for _, ref := range opts.References {
 		field, all, values := ref.Field, ref.WakeAll, ref.Values
@@ -311,7 +313,9 @@ func (r *Reconciler[O, R, X]) notify(ctx context.Context, opts Options[O], ch re
 // so a busy referenced object costs its dependants nothing.
 func (r *Reconciler[O, R, X]) waiting(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
 	list := opts.List()
-	if err := r.Client.List(ctx, list, sel...); err != nil {
+	// Only read, never kept or changed: the cache's own objects do, without
+	// a copy of each (this runs on every change of a referenced object).
+	if err := r.Client.List(ctx, list, append(sel, client.UnsafeDisableDeepCopy)...); err != nil {
 		logf.FromContext(ctx).Error(err, "listing objects to wake")
 		return nil
 	}
@@ -329,7 +333,7 @@ func (r *Reconciler[O, R, X]) waiting(ctx context.Context, opts Options[O], sel 
 // all lists every managed object selected.
 func (r *Reconciler[O, R, X]) all(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
 	list := opts.List()
-	if err := r.Client.List(ctx, list, sel...); err != nil {
+	if err := r.Client.List(ctx, list, append(sel, client.UnsafeDisableDeepCopy)...); err != nil {
 		logf.FromContext(ctx).Error(err, "listing objects to wake")
 		return nil
 	}
