@@ -21,14 +21,15 @@ import (
 
 func main() {
 	var (
-		metricsAddr, probeAddr, namespace, watchNamespaces, driftDetection string
-		defaultResync, defaultDrift                                        time.Duration
-		enableLeaderElection, secureMetrics, enableHTTP2                   bool
-		kubeQPS                                                            float64
-		kubeBurst                                                          int
+		metricsAddr, probeAddr, pprofAddr, namespace, watchNamespaces, driftDetection string
+		defaultResync, defaultDrift                                                   time.Duration
+		enableLeaderElection, secureMetrics, enableHTTP2                              bool
+		kubeQPS                                                                       float64
+		kubeBurst                                                                     int
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 (http); 0 turns it off.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health and readiness probes bind to.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "Address Go's pprof endpoints (/debug/pprof/, plain http, no authentication) bind to, e.g. 127.0.0.1:6060; 0 turns them off.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false, "Elect a leader, so only one replica reconciles at a time.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over https with authentication and authorization.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Serve HTTP/2 on the metrics and webhook servers (off against HTTP/2 rapid-reset attacks).")
@@ -78,9 +79,11 @@ func main() {
 		Metrics:                metricsOpts,
 		WebhookServer:          webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
 		HealthProbeBindAddress: probeAddr,
+		PprofBindAddress:       pprofAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "tenant-operator.accounts.tenant-operator.io",
 		Cache:                  operator.CacheOptions(splitList(watchNamespaces), namespace),
+		MapperProvider:         operator.NewRESTMapper,
 	})
 	if err != nil {
 		log.Error(err, "unable to create manager")

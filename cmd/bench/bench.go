@@ -301,7 +301,7 @@ func (b *bench) managerFlags(m *mode, lifted bool) []string {
 	if lifted && b.feat.kubeQPS {
 		flags = append(flags, fmt.Sprintf("--kube-api-qps=%d", b.cfg.liftQPS), fmt.Sprintf("--kube-api-burst=%d", 2*b.cfg.liftQPS))
 	}
-	return flags
+	return append(flags, b.cfg.managerArgs...)
 }
 
 // waitConnection waits until the mode's AccountServer is Ready for its

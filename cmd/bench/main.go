@@ -59,12 +59,13 @@ type config struct {
 	timeout    time.Duration // any wait for objects to become Ready
 
 	modes       []string
-	manager     string // the manager binary
-	build       bool   // go build it first
-	workDir     string // logs, kubeconfig
-	results     string // markdown results
-	svg         string // figure
-	failOnGoals bool   // exit 1 when the new mode misses a goal
+	manager     string   // the manager binary
+	managerArgs []string // added to every start of every manager
+	build       bool     // go build it first
+	workDir     string   // logs, kubeconfig
+	results     string   // markdown results
+	svg         string   // figure
+	failOnGoals bool     // exit 1 when the new mode misses a goal
 	verbose     bool
 }
 
@@ -158,6 +159,8 @@ func parseFlags(args []string) (config, error) {
 	modes := strings.Join(c.modes, ",")
 	fs.StringVar(&modes, "modes", modes, "modes to run, side by side: poll, watch")
 	fs.StringVar(&c.manager, "manager", c.manager, "the manager binary")
+	managerArgs := ""
+	fs.StringVar(&managerArgs, "manager-args", "", "space-separated flags added to every start of the managers, e.g. --pprof-bind-address=127.0.0.1:6060 (with one mode) to profile one")
 	fs.BoolVar(&c.build, "build", c.build, "build the manager binary (go build -o MANAGER ./cmd) first")
 	fs.StringVar(&c.workDir, "work-dir", c.workDir, "where the managers' logs and the kubeconfig go")
 	fs.StringVar(&c.results, "results", c.results, "where the results table goes (markdown)")
@@ -170,6 +173,7 @@ func parseFlags(args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	c.managerArgs = strings.Fields(managerArgs)
 	c.modes = nil
 	for m := range strings.SplitSeq(modes, ",") {
 		switch m = strings.TrimSpace(m); m {
