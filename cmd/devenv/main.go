@@ -159,6 +159,7 @@ func startManager(ctx context.Context, cfg *rest.Config, done chan<- error) erro
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Cache:                  operator.CacheOptions(nil, ""),
+		MapperProvider:         operator.NewRESTMapper,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -105,7 +105,9 @@ func Register[O Scoped, R managed.Remote, X any](mgr ctrl.Manager, registry mana
 		// object: an update maps both its old and its new object, and the
 		// old one of a Tenant whose spec has just changed is still Ready.
 		t, key := &v1.Tenant{}, client.ObjectKeyFromObject(o)
-		if err := cache.Get(context.Background(), key, t); err != nil {
+		// Read only: no copy of the cached Tenant, for every kind on
+		// every change of every Tenant.
+		if err := cache.Get(context.Background(), key, t, client.UnsafeDisableDeepCopy); err != nil {
 			decided.forget(key)
 			return []string{o.GetName()}
 		}
