@@ -414,8 +414,18 @@ func (r *Reconciler[O, R, X]) adopt(ctx context.Context, req *Request[O, X], rem
 			return err
 		}
 	}
-	if err := r.persistID(ctx, req.Object, remote); err != nil {
-		return err
+	if _, pending := req.Object.GetAnnotations()[v1.AnnotationCreatePending]; pending || req.Object.Managed().ImportID != remote.RemoteID() {
+		// Found after an interrupted create: the ID is written, and only
+		// then the marker dropped, before anything else.
+		if err := r.persistID(ctx, req.Object, remote); err != nil {
+			return err
+		}
+	} else {
+		// Named by importID: the ID goes with the status this reconcile
+		// writes at its end. Should that write be lost, importID names the
+		// same object again; one write less per adopted object.
+		st := req.Object.ManagedStatus()
+		st.ID, st.Version = remote.RemoteID(), remote.RemoteVersion()
 	}
 	logf.FromContext(ctx).Info("adopted", "id", remote.RemoteID(), "action", action)
 	r.event(req.Object, corev1.EventTypeNormal, "Adopted", action, format, r.Kind, remote.RemoteID())

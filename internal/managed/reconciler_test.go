@@ -724,13 +724,14 @@ func TestReconcile(t *testing.T) {
 				state: state{ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
 				calls: resolvedCalls("Observe(imp-1)")},
 		},
-		"ImportPersistIDFails": {
-			reason: "An ID whose write fails is retried; the closing status patch records it anyway.",
+		"ImportStatusWriteFails": {
+			reason: "An adopted ID goes with the closing status patch; when that fails, the error is returned and the next reconcile adopts the same object by importID again.",
 			obj:    tenant(withFinalizer(), importID()),
 			funcs:  failStatusPatch(1, internal()),
 			want: want{err: "etcd is sad",
-				state: state{ID: "imp-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonTransientError), Finalizers: fin},
-				calls: resolvedCalls("Observe(imp-1)")},
+				state:  state{Finalizers: fin},
+				calls:  resolvedCalls("Observe(imp-1)", "Diff(imp-1@1)", "SetStatus(imp-1@1)"),
+				events: []string{"Normal Adopted Adopted Tenant imp-1 (importID)"}},
 		},
 
 		// ObserveOnly.
@@ -1473,6 +1474,51 @@ func TestReconcileWritesStatusOnlyWhenChanged(t *testing.T) {
 	}
 	if diff := cmp.Diff(synced("id-1", 2), stateOf(t, base)); diff != "" {
 		t.Errorf("object: -want +got:\n%s", diff)
+	}
+}
+
+// TestAdoptWritesStatusOnce: adopting by importID costs one status write,
+// the closing one, with the ID in it; adopting what an interrupted create
+// made writes the ID first, before the marker goes.
+func TestAdoptWritesStatusOnce(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]struct {
+		obj          *v1.Tenant
+		ext          external
+		wantPatches  int32
+		wantStatusID string
+	}{
+		"ImportID": {obj: tenant(withFinalizer(), importID()), wantPatches: 1, wantStatusID: "imp-1"},
+		"InterruptedCreate": {
+			obj:         tenant(withFinalizer(), pending()),
+			ext:         external{find: func(*request) (remote, bool, error) { return rm("id-9", 2), true, nil }},
+			wantPatches: 2, wantStatusID: "id-9",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var statusPatches atomic.Int32
+			base := newFake(tc.obj)
+			c := interceptor.NewClient(base, interceptor.Funcs{
+				SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+					statusPatches.Add(1)
+					return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+				},
+			})
+			var log calls
+			e := tc.ext
+			e.log = &log
+			r := newReconciler(c, &e, &connector{log: &log}, nil)
+			if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: key}); err != nil {
+				t.Fatal(err)
+			}
+			if got := statusPatches.Load(); got != tc.wantPatches {
+				t.Errorf("status patches = %d, want %d", got, tc.wantPatches)
+			}
+			if got := stateOf(t, base).ID; got != tc.wantStatusID {
+				t.Errorf("status.id = %q, want %q", got, tc.wantStatusID)
+			}
+		})
 	}
 }
 
