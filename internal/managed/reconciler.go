@@ -251,7 +251,7 @@ func (r *Reconciler[O, R, X]) connect(ctx context.Context, obj O) (*Request[O, X
 		key := connection.KeyFor(ref, obj.GetNamespace())
 		r.awaitConnection(key, client.ObjectKeyFromObject(obj))
 		if c, err = r.Registry.Resolve(ctx, ref, obj.GetNamespace()); err == nil {
-			r.connectionWaiters(key)
+			r.stopWaiting(key, client.ObjectKeyFromObject(obj))
 		}
 	}
 	if err != nil {
@@ -279,6 +279,17 @@ func (r *Reconciler[O, R, X]) awaitConnection(key connection.Key, obj types.Name
 		r.waiters[key] = map[types.NamespacedName]struct{}{}
 	}
 	r.waiters[key][obj] = struct{}{}
+}
+
+// stopWaiting drops the record of one object that found its connection
+// usable after all.
+func (r *Reconciler[O, R, X]) stopWaiting(key connection.Key, obj types.NamespacedName) {
+	r.waitersMu.Lock()
+	defer r.waitersMu.Unlock()
+	delete(r.waiters[key], obj)
+	if len(r.waiters[key]) == 0 {
+		delete(r.waiters, key)
+	}
 }
 
 // connectionWaiters takes the objects recorded as waiting for connection

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -1391,6 +1393,9 @@ func TestReconcileWaitsForConnection(t *testing.T) {
 	ctx := context.Background()
 	connKey := connection.Key{Kind: connection.KindAccountServer, Namespace: ns, Name: "server"}
 	notReady := &connection.Error{Reason: connection.ReasonNotReady, Message: "AccountServer server is not Ready"}
+	// other waits for the same connection: its record stays whatever
+	// happens to this object.
+	other := types.NamespacedName{Namespace: ns, Name: "other"}
 	cases := map[string]struct {
 		errTimes    int
 		wantState   state
@@ -1398,11 +1403,12 @@ func TestReconcileWaitsForConnection(t *testing.T) {
 	}{
 		"StillNotReady": {
 			wantState:   state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonWaitingForServer), Finalizers: fin},
-			wantWaiters: []reconcile.Request{{NamespacedName: key}},
+			wantWaiters: []reconcile.Request{{NamespacedName: key}, {NamespacedName: other}},
 		},
 		"ReadyOnSecondLook": {
-			errTimes:  1,
-			wantState: synced("id-1", 1),
+			errTimes:    1,
+			wantState:   synced("id-1", 1),
+			wantWaiters: []reconcile.Request{{NamespacedName: other}},
 		},
 	}
 	for name, tc := range cases {
@@ -1411,13 +1417,15 @@ func TestReconcileWaitsForConnection(t *testing.T) {
 			base := newFake(tenant(withFinalizer(), withID("id-1")))
 			conn := &connector{log: &log, err: notReady, errTimes: tc.errTimes}
 			r := newReconciler(base, &external{log: &log}, conn, nil)
+			r.awaitConnection(connKey, other)
 			if _, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: key}); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.wantState, stateOf(t, base)); diff != "" {
 				t.Errorf("object: -want +got:\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.wantWaiters, r.connectionWaiters(connKey)); diff != "" {
+			byName := cmpopts.SortSlices(func(a, b reconcile.Request) bool { return a.String() < b.String() })
+			if diff := cmp.Diff(tc.wantWaiters, r.connectionWaiters(connKey), byName); diff != "" {
 				t.Errorf("waiters of %s: -want +got:\n%s", connKey, diff)
 			}
 			if got := r.connectionWaiters(connKey); got != nil {
