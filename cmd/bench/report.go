@@ -21,6 +21,8 @@ type idlePoint struct {
 
 // result is what one mode measured.
 type result struct {
+	mode string
+
 	coldSeconds  float64
 	coldRequests int
 	coldTop      string
@@ -65,7 +67,7 @@ func newResults(cfg config, feat features, modes []*mode) *results {
 	rs := &results{cfg: cfg, feat: feat, res: map[string]*result{}, started: time.Now()}
 	for _, m := range modes {
 		rs.modes = append(rs.modes, m.name)
-		rs.res[m.name] = &result{}
+		rs.res[m.name] = &result{mode: m.name}
 	}
 	return rs
 }
@@ -128,7 +130,14 @@ func (rs *results) rows() []row {
 	}
 	rows = append(rows,
 		row{figure: fmt.Sprintf("idle at %s tenants: requests/s (%s)", fmtInt(cfg.tenants), cfg.idle),
-			value: func(r *result) string { return fmtRate(r.idle.rate) }, goal: "≤ 1", met: func(r *result) bool { return r.idle.rate <= 1 }},
+			value: func(r *result) string {
+				if r.mode == modePoll {
+					// Its objects were all read shortly before the window: what
+					// it sends once their reads are spread out is the estimate.
+					return fmt.Sprintf("%s (steady: %.1f)", fmtRate(r.idle.rate), pollSteadyRate(float64(cfg.tenants), cfg))
+				}
+				return fmtRate(r.idle.rate)
+			}, goal: "≤ 1", met: func(r *result) bool { return r.idle.rate <= 1 }},
 		row{figure: "idle: writes to the account server",
 			value: func(r *result) string { return fmtInt(r.idle.writes) }, goal: "0", met: func(r *result) bool { return r.idle.writes == 0 }},
 		row{figure: "idle: writes to the Kubernetes API",
@@ -354,7 +363,7 @@ func (rs *results) markdown(table string, mi machineInfo, svgName string) string
 		"previous read, and all of them were read within a few minutes of each other (the seed step restarts the managers, and seeded "+
 		"tenants are read when adopted), shortly before the idle windows, so most of their next reads fall after the windows. Once its "+
 		"reads are spread out it sends about (tenants + 4 × %s customers) ÷ 10.5 min requests/s (a tenant reads itself with one GET, an "+
-		"administrator with two, a quota with two), at most R: %.1f/s at %s tenants; the figure shows that estimate as a dashed line.\n\n",
+		"administrator with two, a quota with two), at most R: %.1f/s at %s tenants (\"steady\" in the table); the figure shows that estimate as a dashed line.\n\n",
 		fmtInt(cfg.customers), pollSteadyRate(float64(cfg.tenants), cfg), fmtInt(cfg.tenants))
 	if cfg.profile != "full" {
 		sb.WriteString("Short profile: the sizes are small, so the cold bound is not checked; the restart budget is scaled (one request per 100 tenants plus 50).\n\n")

@@ -1,12 +1,17 @@
 package conditions
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 )
@@ -60,5 +65,50 @@ func TestJitter(t *testing.T) {
 		if got := Jitter(10 * time.Second); got < 10*time.Second || got > 11*time.Second {
 			t.Fatalf("Jitter(10s) = %s, want within [10s, 11s]", got)
 		}
+	}
+}
+
+// TestPatchStatus: the status is written only when it changed; nil and
+// empty lists are the same status (as on the wire).
+func TestPatchStatus(t *testing.T) {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	if err := v1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	base := &v1.Tenant{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "acme"},
+		Status: v1.TenantStatus{ManagedStatus: v1.ManagedStatus{ID: "id-1", Version: 1}}}
+	cases := map[string]struct {
+		change func(*v1.Tenant)
+		want   bool
+	}{
+		"Unchanged":         {change: func(*v1.Tenant) {}},
+		"NilToEmptyList":    {change: func(t *v1.Tenant) { t.Status.Conditions = []metav1.Condition{} }},
+		"NewVersion":        {change: func(t *v1.Tenant) { t.Status.Version = 2 }, want: true},
+		"ConditionAdded":    {change: func(t *v1.Tenant) { Ready(&t.Status.Conditions, 1, "Synced", "ok") }, want: true},
+		"SpecChangeIgnored": {change: func(t *v1.Tenant) { t.Spec.DisplayName = "other" }},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var patches int
+			c := interceptor.NewClient(fake.NewClientBuilder().WithScheme(scheme).WithObjects(base.DeepCopy()).WithStatusSubresource(&v1.Tenant{}).Build(),
+				interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+					patches++
+					return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+				}})
+			orig := &v1.Tenant{}
+			if err := c.Get(ctx, client.ObjectKeyFromObject(base), orig); err != nil {
+				t.Fatal(err)
+			}
+			obj := orig.DeepCopy()
+			tc.change(obj)
+			changed, err := PatchStatus(ctx, c, orig, obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed != tc.want || (patches == 1) != tc.want {
+				t.Errorf("changed = %t with %d patches, want %t", changed, patches, tc.want)
+			}
+		})
 	}
 }
