@@ -350,7 +350,7 @@ func (rs *results) markdown(table string, mi machineInfo, svgName string) string
 		"finalizer on: one write less for the API server, the bottleneck of seeding here), with the emulator's latency and rate limit off, "+
 		"the connections at %d/s and the managers restarted with `--kube-api-qps=%d` (kept from here on: it only bounds writes, and the "+
 		"later steps should make none). Before each later window the managers are let finish (nothing queued or running), R and the latency "+
-		"are restored, every object is Ready again and %s passes. The control plane runs with `GOGC=400`, the managers with their own defaults (among them `--gc-percent=50`).\n",
+		"are restored, every object is Ready again and %s passes. The control plane runs with `GOGC=400`, the managers with their own defaults (among them `--gc-percent=30`).\n",
 		fmtInt(cfg.customers+cfg.backlog), cfg.liftRate, cfg.liftQPS, cfg.settle)
 	fmt.Fprintf(&sb, "- **Idle**: %s at %s tenants; what the Kubernetes writes changed is counted from a watch of the namespace.\n", cfg.idle, fmtInt(cfg.tenants))
 	fmt.Fprintf(&sb, "- **Drift**: %d random tenants per mode get `contact.firstname` changed by `PUT /tenants/{id}` of the emulator's bootstrap "+

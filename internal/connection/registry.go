@@ -278,7 +278,9 @@ func (r *Registry) Resolve(ctx context.Context, ref v1.AccountServerReference, n
 	default:
 		return nil, errorf(ReasonInvalidSpec, "accountServerRef.kind %q is neither %s nor %s", ref.Kind, KindAccountServer, KindClusterAccountServer)
 	}
-	if err := r.Reader.Get(ctx, key, o); err != nil {
+	// Read only, and nothing of it is kept but strings: the cache's own
+	// object, without a copy, as every reconcile of every object asks.
+	if err := r.Reader.Get(ctx, key, o, client.UnsafeDisableDeepCopy); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, errorf(ReasonNotFound, "%s %s not found", kindName(o), ref.Name)
 		}

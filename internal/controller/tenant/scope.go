@@ -35,10 +35,12 @@ func ResolveID(ctx context.Context, reader client.Reader, namespace string, tena
 
 // GetTenant reads the Tenant object name in namespace, waiting (not
 // failing) while it does not exist, has no remote ID yet, or is still in the
-// reconcile that created it.
+// reconcile that created it. What it returns is the cache's own object, not
+// a copy (every reconcile of every dependant reads its Tenant): read it,
+// never change it.
 func GetTenant(ctx context.Context, reader client.Reader, namespace, name string) (*v1.Tenant, error) {
 	t := &v1.Tenant{}
-	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, t); err != nil {
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, t, client.UnsafeDisableDeepCopy); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", name)
 		}

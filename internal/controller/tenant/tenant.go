@@ -376,8 +376,9 @@ func InheritedConnection(ctx context.Context, reader client.Reader, namespace st
 		return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec,
 			"spec.accountServerRef is required unless spec.tenantRef names a Tenant to inherit the connection from")
 	}
+	// Read only (every reconcile of every dependant asks): no copy.
 	t := &v1.Tenant{}
-	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: tenantRef.Name}, t); err != nil {
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: tenantRef.Name}, t, client.UnsafeDisableDeepCopy); err != nil {
 		if apierrors.IsNotFound(err) {
 			return v1.AccountServerReference{}, managed.Waiting(managed.ReasonWaitingForReference, "waiting for Tenant %s to exist", tenantRef.Name)
 		}
