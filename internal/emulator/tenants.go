@@ -155,12 +155,22 @@ func (s *Server) subtree(rootID string, allowDeleted bool) []*Tenant {
 	if !ok {
 		return nil
 	}
+	// Children by parent, in one pass: asking childTenants per tenant
+	// scans the store once per tenant, seconds at ten thousand.
+	children := map[string][]*Tenant{}
+	for _, t := range s.st.Tenants {
+		if t.ParentID != t.ID && t.Kind != kindPersonal && (allowDeleted || t.DeletedAt == nil) {
+			children[t.ParentID] = append(children[t.ParentID], t)
+		}
+	}
 	out := []*Tenant{root}
 	level := []*Tenant{root}
 	for len(level) > 0 {
 		var next []*Tenant
 		for _, t := range level {
-			next = append(next, s.childTenants(t.ID, allowDeleted)...)
+			kids := children[t.ID]
+			s.sortTenants(kids)
+			next = append(next, kids...)
 		}
 		out = append(out, next...)
 		level = next
