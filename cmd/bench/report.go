@@ -54,10 +54,13 @@ type result struct {
 }
 
 type results struct {
-	cfg      config
-	feat     features
-	modes    []string
-	res      map[string]*result
+	cfg   config
+	feat  features
+	modes []string
+	res   map[string]*result
+	// machine is read when the run starts: the commit is the one built
+	// and measured, whatever happens to the tree meanwhile.
+	machine  machineInfo
 	started  time.Time
 	finished time.Time
 	elapsed  time.Duration
@@ -262,7 +265,7 @@ func (rs *results) missedGoals() []string {
 func (b *bench) report(rs *results) error {
 	table := rs.table()
 	fmt.Fprintf(b.out, "\n%s\n", table)
-	doc := rs.markdown(table, machine(), filepath.Base(b.cfg.svg))
+	doc := rs.markdown(table, rs.machine, filepath.Base(b.cfg.svg))
 	if err := os.MkdirAll(filepath.Dir(b.cfg.results), 0o755); err != nil {
 		return err
 	}
