@@ -41,6 +41,15 @@ const (
 	maxBatchAge = 30 * time.Second
 	// batchTimeout bounds one batched read, rate limiter wait included.
 	batchTimeout = 5 * time.Minute
+	// maxHeld bounds, per connection, the answers read and not yet taken
+	// plus the IDs being read. A fast server answers thousands of objects
+	// (a restart, an import) faster than their reconciles come for them;
+	// beyond this the next read waits for them, instead of the manager
+	// holding every remote object in memory at once.
+	maxHeld = 10 * accountserver.MaxBatch
+	// heldRetry is how soon wanted IDs that found no room look again, if
+	// no reconcile has taken an answer (and so made room) meanwhile.
+	heldRetry = time.Second
 )
 
 // batchResult is what a batched read found for one ID.
@@ -57,6 +66,8 @@ type batcher[R Remote] struct {
 	// wake enqueues the objects waiting for an answer.
 	wake func(keys []types.NamespacedName)
 	now  func() time.Time
+	// maxHeld is the bound of the constant maxHeld (tests lower it).
+	maxHeld int
 
 	mu    sync.Mutex
 	conns map[connection.Key]*connBatch[R]
@@ -70,10 +81,12 @@ type connBatch[R Remote] struct {
 	order   []string
 	timer   *time.Timer
 	results map[string]batchResult[R]
+	// reading is how many IDs are being read.
+	reading int
 }
 
 func newBatcher[R Remote](read func(context.Context, *connection.Connection, []string) (map[string]R, error), wake func([]types.NamespacedName)) *batcher[R] {
-	return &batcher[R]{read: read, wake: wake, now: time.Now, conns: map[connection.Key]*connBatch[R]{}}
+	return &batcher[R]{read: read, wake: wake, now: time.Now, maxHeld: maxHeld, conns: map[connection.Key]*connBatch[R]{}}
 }
 
 // connBatch returns the state of a connection; b.mu is held.
@@ -100,6 +113,8 @@ func (b *batcher[R]) take(c *connection.Connection, id string) (batchResult[R], 
 		return res, false
 	}
 	delete(cb.results, id)
+	// Room for the next read, if IDs wait for it.
+	b.pumpLocked(c.Key, cb, false)
 	return res, b.now().Sub(res.at) <= maxBatchAge
 }
 
@@ -131,28 +146,55 @@ func (b *batcher[R]) want(c *connection.Connection, id string, key types.Namespa
 	if !known {
 		cb.order = append(cb.order, id)
 	}
-	for len(cb.order) >= accountserver.MaxBatch {
-		b.flushLocked(cb)
-	}
-	if len(cb.order) > 0 && cb.timer == nil {
-		key := c.Key
-		cb.timer = time.AfterFunc(batchWindow, func() {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if cb, ok := b.conns[key]; ok {
-				cb.timer = nil
-				b.flushLocked(cb)
-			}
-		})
-	}
+	b.pumpLocked(c.Key, cb, false)
 }
 
-// flushLocked sends one batched read for the first MaxBatch wanted IDs;
-// b.mu is held.
-func (b *batcher[R]) flushLocked(cb *connBatch[R]) {
-	n := min(len(cb.order), accountserver.MaxBatch)
-	if n == 0 {
+// pumpLocked sends batched reads while there is room: full batches at once,
+// a partial one too when partial is set (its window has passed). IDs left
+// waiting get a timer to look again: after the window, or, when there was
+// no room, after heldRetry (taking an answer looks again sooner). b.mu is
+// held.
+func (b *batcher[R]) pumpLocked(key connection.Key, cb *connBatch[R], partial bool) {
+	for len(cb.order) >= accountserver.MaxBatch || (partial && len(cb.order) > 0) {
+		if !b.flushLocked(cb) {
+			break
+		}
+	}
+	if len(cb.order) == 0 || cb.timer != nil {
 		return
+	}
+	wait := batchWindow
+	if !b.roomLocked(cb) {
+		wait = heldRetry
+	}
+	cb.timer = time.AfterFunc(wait, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if cb, ok := b.conns[key]; ok {
+			cb.timer = nil
+			b.pumpLocked(key, cb, true)
+		}
+	})
+}
+
+// roomLocked says whether the next batch may be read now, after dropping
+// the answers nobody came for in time; b.mu is held.
+func (b *batcher[R]) roomLocked(cb *connBatch[R]) bool {
+	now := b.now()
+	for id, res := range cb.results {
+		if now.Sub(res.at) > maxBatchAge {
+			delete(cb.results, id)
+		}
+	}
+	return len(cb.results)+cb.reading+min(len(cb.order), accountserver.MaxBatch) <= b.maxHeld
+}
+
+// flushLocked sends one batched read for the first MaxBatch wanted IDs, if
+// there is room for its answers; b.mu is held.
+func (b *batcher[R]) flushLocked(cb *connBatch[R]) bool {
+	n := min(len(cb.order), accountserver.MaxBatch)
+	if n == 0 || !b.roomLocked(cb) {
+		return false
 	}
 	ids := append([]string(nil), cb.order[:n]...)
 	cb.order = cb.order[n:]
@@ -165,7 +207,9 @@ func (b *batcher[R]) flushLocked(cb *connBatch[R]) {
 		cb.timer.Stop()
 		cb.timer = nil
 	}
+	cb.reading += n
 	go b.fetch(cb.conn, ids, waiting)
+	return true
 }
 
 // fetch reads ids and wakes the objects waiting for them, whatever the
@@ -182,12 +226,7 @@ func (b *batcher[R]) fetch(c *connection.Connection, ids []string, waiting map[s
 	var keys []types.NamespacedName
 	b.mu.Lock()
 	cb := b.connBatch(c.Key)
-	for id, res := range cb.results {
-		// Answers nobody came for (the object went meanwhile).
-		if at.Sub(res.at) > maxBatchAge {
-			delete(cb.results, id)
-		}
-	}
+	cb.reading -= len(ids)
 	for _, id := range ids {
 		r, found := got[id]
 		cb.results[id] = batchResult[R]{remote: r, found: found, err: err, at: at}

@@ -119,6 +119,47 @@ func TestBatcherReadsAHundredAtATime(t *testing.T) {
 	}
 }
 
+// TestBatcherHoldsAtMostMaxHeld: answers nobody has taken yet hold back
+// the next read, so a fast server does not fill the manager's memory with
+// every remote object at once; each answer taken makes room again.
+func TestBatcherHoldsAtMostMaxHeld(t *testing.T) {
+	var rd reads
+	w := newWoken()
+	b := newBatcher(rd.read, w.wake)
+	b.maxHeld = 200
+	conn := &connection.Connection{Key: connection.Key{Kind: connection.KindClusterAccountServer, Name: "a"}}
+	for i := range 500 {
+		b.want(conn, fmt.Sprintf("id-%d", i), objectKey(i))
+	}
+	readsSoFar := func() int {
+		rd.mu.Lock()
+		defer rd.mu.Unlock()
+		return len(rd.sizes)
+	}
+	w.wait(t, 200)
+	if got := readsSoFar(); got != 2 {
+		t.Fatalf("%d reads with 200 answers untaken and room for 200, want 2", got)
+	}
+	for i := range 100 {
+		if _, ok := b.take(conn, fmt.Sprintf("id-%d", i)); !ok {
+			t.Fatalf("take(id-%d): no answer", i)
+		}
+	}
+	w.wait(t, 300)
+	if got := readsSoFar(); got != 3 {
+		t.Fatalf("%d reads after 100 answers were taken, want 3", got)
+	}
+	for i := 100; i < 500; i++ {
+		w.wait(t, min(500, i+101))
+		if _, ok := b.take(conn, fmt.Sprintf("id-%d", i)); !ok {
+			t.Fatalf("take(id-%d): no answer", i)
+		}
+	}
+	if got := readsSoFar(); got != 5 {
+		t.Errorf("%d reads for 500 IDs, want 5", got)
+	}
+}
+
 func TestBatcherAnswersAreFreshAndForgettable(t *testing.T) {
 	var rd reads
 	rd.absent = map[string]bool{"gone": true}
