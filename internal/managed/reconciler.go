@@ -313,7 +313,16 @@ func (r *Reconciler[O, R, X]) observeOrCreate(ctx context.Context, req *Request[
 	st, m := obj.ManagedStatus(), obj.Managed()
 
 	if st.ID != "" {
-		remote, err := r.observe(ctx, req, st.ID, verifying(obj))
+		verify := verifying(obj)
+		if createFinished(obj) {
+			// The ID was recorded and the process stopped before the marker
+			// went: the create is done. Drop the marker now, or the object
+			// looks forever like one being created (dependants wait for it).
+			if err := r.clearPending(ctx, obj); err != nil {
+				return zero, err
+			}
+		}
+		remote, err := r.observe(ctx, req, st.ID, verify)
 		if accountserver.IsNotFound(err) {
 			return zero, Stalled(ReasonRemoteDeleted, "%s %s was deleted on the server outside this operator; restore it there, or delete this object", r.Kind, st.ID)
 		}
@@ -559,6 +568,16 @@ func (r *Reconciler[O, R, X]) update(ctx context.Context, req *Request[O, X], re
 			return remote, err
 		}
 	}
+}
+
+// createFinished says that obj carries a create marker although its create
+// is done: status.id is written and is not the object a replacement is
+// making a successor for.
+func createFinished(obj Object) bool {
+	a := obj.GetAnnotations()
+	_, pending := a[v1.AnnotationCreatePending]
+	id := obj.ManagedStatus().ID
+	return pending && id != "" && a[v1.AnnotationReplacing] != id
 }
 
 // neverCreated says that obj has no remote object: no ID, no create

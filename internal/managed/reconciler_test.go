@@ -799,6 +799,22 @@ func TestReconcile(t *testing.T) {
 				calls:  resolvedCalls("Find(parent-id)", "Diff(id-7@2)", "SetStatus(id-7@2)"),
 				events: []string{"Normal Adopted Found Tenant id-7 that an interrupted create had made, and adopted it"}},
 		},
+		"PendingWithID": {
+			reason: "A marker beside a recorded ID (the process stopped between writing the ID and dropping the marker): the create is done, the marker goes, nothing is created or searched.",
+			obj:    tenant(withFinalizer(), withID("id-1"), pending()),
+			ext:    external{find: func(*request) (remote, bool, error) { return rm("id-7", 2), true, nil }},
+			want: want{result: jittered(resync), state: synced("id-1", 1),
+				calls: resolvedCalls("Observe(id-1)", "Diff(id-1@1)", "SetStatus(id-1@1)")},
+		},
+		"PendingWithIDMarkerFails": {
+			reason: "Dropping that marker fails: nothing is read or written on the server, and the marker stays for the retry.",
+			obj:    tenant(withFinalizer(), withID("id-1"), pending()),
+			funcs:  patchContaining(`"annotations":null`, internal()),
+			want: want{err: "etcd is sad",
+				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonTransientError),
+					Annotations: markerSet(), Finalizers: fin},
+				calls: resolvedCalls()},
+		},
 		"PendingFinderFoundAdopterRefuses": {
 			reason: "An object found after an interrupted create still needs the Adopter's consent; the marker stays.",
 			obj:    tenant(withFinalizer(), pending()),

@@ -59,6 +59,16 @@ var _ = BeforeSuite(func() {
 	emulatorURL = string(m[1])
 })
 
+// A failed spec leaves the state of every object of this API in its report:
+// conditions and status say why something never became Ready.
+var _ = JustAfterEach(func() {
+	if !CurrentSpecReport().Failed() || kubeconfig == "" {
+		return
+	}
+	out, _ := kubectl("get", "accountservers,clusteraccountservers,"+sampleKinds, "-A", "-o", "yaml")
+	AddReportEntry("objects at failure", out)
+})
+
 var _ = AfterSuite(func() {
 	if devenv != nil {
 		devenv.Signal(syscall.SIGINT)
