@@ -352,9 +352,13 @@ func TestClientRequestsConformToTheOfficialSchema(t *testing.T) {
 				UsageNames: []string{"storage"}, Status: ptr.To(1), Type: accountserver.ItemTypeInfra, InfraID: emulator.DefaultInfraID})
 			return err
 		},
+		"GetManyUsages": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
+			_, err := c.GetManyUsages(ctx, []string{f.customer.ID, f.partner.ID})
+			return err
+		},
 		"ListOfferingItems": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
 			for _, err := range c.ListOfferingItems(ctx, accountserver.SubtreeItemQuery{SubtreeRootTenantID: f.partner.ID, Limit: 2,
-				UpdatedSince: time.Now().Add(-time.Hour), AllowDeleted: true}) {
+				Names: []string{"workstations", "storage"}, UpdatedSince: time.Now().Add(-time.Hour), AllowDeleted: true}) {
 				if err != nil {
 					return err
 				}

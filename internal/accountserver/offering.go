@@ -2,6 +2,7 @@ package accountserver
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -89,9 +90,11 @@ func (c *Client) GetOfferingItems(ctx context.Context, tenantID string, q Offeri
 type SubtreeItemQuery struct {
 	// SubtreeRootTenantID is the subtree's root (required).
 	SubtreeRootTenantID string
-	UpdatedSince        time.Time
-	Limit               int
-	AllowDeleted        bool
+	// Names keeps only the offering items of these names (offering_items).
+	Names        []string
+	UpdatedSince time.Time
+	Limit        int
+	AllowDeleted bool
 }
 
 // ListOfferingItems yields the offering items of every tenant in a subtree (GET
@@ -99,6 +102,7 @@ type SubtreeItemQuery struct {
 func (c *Client) ListOfferingItems(ctx context.Context, q SubtreeItemQuery) iter.Seq2[OfferingItem, error] {
 	v := url.Values{}
 	v.Set("subtree_root_tenant_id", q.SubtreeRootTenantID)
+	set(v, "offering_items", strings.Join(q.Names, ","))
 	if !q.UpdatedSince.IsZero() {
 		v.Set("updated_since", q.UpdatedSince.UTC().Format(time.RFC3339))
 	}
@@ -200,6 +204,30 @@ type Usage struct {
 	AbsoluteValue   int64              `json:"absolute_value"`
 	RangeStart      *Time              `json:"range_start,omitempty"`
 	OfferingItem    *UsageOfferingItem `json:"offering_item,omitempty"`
+}
+
+// GetManyUsages reads the usage of up to MaxBatch tenants in one request
+// (GET /tenants/usages), by tenant ID.
+func (c *Client) GetManyUsages(ctx context.Context, tenantIDs []string) (map[string][]Usage, error) {
+	if len(tenantIDs) > MaxBatch {
+		return nil, fmt.Errorf("get usages of %d tenants: at most %d per request", len(tenantIDs), MaxBatch)
+	}
+	v := url.Values{}
+	v.Set("tenants", strings.Join(tenantIDs, ","))
+	var out items[struct {
+		Tenant string  `json:"tenant"`
+		Usages []Usage `json:"usages"`
+	}]
+	err := c.do(ctx, &request{method: http.MethodGet, route: "/tenants/usages", query: v,
+		out: &out, op: fmt.Sprintf("get usages of %d tenants", len(tenantIDs))})
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string][]Usage, len(out.Items))
+	for _, it := range out.Items {
+		m[it.Tenant] = it.Usages
+	}
+	return m, nil
 }
 
 // GetUsages reads a tenant's usage, optionally only the named usages.

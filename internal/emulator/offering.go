@@ -306,8 +306,12 @@ func (s *Server) batchOfferingItems(w http.ResponseWriter, r *http.Request) *api
 	slices.SortFunc(all, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
 	page, paging := paginate(all, func(k keyed) string { return k.key }, q, last, limit)
 	items := make([]OfferingItem, 0, len(page))
+	rec := recordOf(r)
 	for _, k := range page {
 		items = append(items, k.item)
+		if rec != nil && (len(rec.Tenants) == 0 || rec.Tenants[len(rec.Tenants)-1] != k.item.TenantID) {
+			rec.Tenants = append(rec.Tenants, k.item.TenantID)
+		}
 	}
 	return reply(w, http.StatusOK, map[string]any{"timestamp": s.timestamp(), "items": items, "paging": paging})
 }

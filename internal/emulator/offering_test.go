@@ -701,6 +701,16 @@ func TestBatchOfferingItems(t *testing.T) {
 	if p2.Paging.Cursors.After != "" {
 		t.Errorf("last page has a cursor")
 	}
+	// The request log says whose items each page held: the request names no tenant.
+	var logged [][]string
+	for _, r := range w.env.srv.Requests() {
+		if r.Path == "/api/2/tenants/offering_items" {
+			logged = append(logged, r.Tenants)
+		}
+	}
+	if diff := cmp.Diff([][]string{{w.partner.ID, w.customer.ID}, {w.unit.ID}}, logged); diff != "" {
+		t.Errorf("tenants in the request log: -want +got:\n%s", diff)
+	}
 	cases := map[string]struct {
 		reason string
 		query  string

@@ -156,6 +156,9 @@ type RequestRecord struct {
 	Status int    `json:"status"`
 	// Dropped says the write committed but its answer was never sent (dropAfterCommitRate).
 	Dropped bool `json:"dropped,omitempty"`
+	// Tenants are, for GET /tenants/offering_items, the tenants whose items the answer held: the
+	// request names none, so the log says whom it read.
+	Tenants []string `json:"tenants,omitempty"`
 }
 
 // Server is the emulated account server. It implements http.Handler.
@@ -313,7 +316,17 @@ func (s *Server) mustHaveSchema(pattern string) {
 
 type ctxKey int
 
-const callerKey ctxKey = iota
+const (
+	callerKey ctxKey = iota
+	// recordKey holds the request's *RequestRecord, for handlers that add to it.
+	recordKey
+)
+
+// recordOf returns the log entry of a request, or nil.
+func recordOf(r *http.Request) *RequestRecord {
+	rec, _ := r.Context().Value(recordKey).(*RequestRecord)
+	return rec
+}
 
 // callerInfo is who is calling: the API client the token was issued to and that client's tenant.
 type callerInfo struct {
@@ -407,7 +420,7 @@ func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecor
 	if !s.validRequest(bw, r, op, params, s.publicRoutes[pattern]) {
 		return false
 	}
-	s.mux.ServeHTTP(bw, r)
+	s.mux.ServeHTTP(bw, r.WithContext(context.WithValue(r.Context(), recordKey, rec)))
 	status := bw.statusCode()
 	committed := status >= 200 && status < 300
 	// Token calls change nothing a client could observe later, so losing their answer tests nothing.

@@ -12,4 +12,5 @@ var (
 	_ managed.Adopter[*v1.OfferingItemQuota, *remote, resolved]  = &External{}
 	_ managed.Watched                                            = &External{}
 	_ managed.StaleJudge[*v1.OfferingItemQuota]                  = &External{}
+	_ managed.Batcher[*v1.OfferingItemQuota, *remote, resolved]  = &External{}
 )

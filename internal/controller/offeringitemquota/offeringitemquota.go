@@ -46,15 +46,23 @@ type remote struct {
 	usages   []accountserver.Usage
 	// usageRead is when usages were read; zero when they were not.
 	usageRead time.Time
+	// version is the newest quota version among the items the spec
+	// manages (see versionOf).
+	version int64
 }
 
 func (r *remote) RemoteID() string { return r.tenantID }
 
-// RemoteVersion is the newest quota version among the items.
-func (r *remote) RemoteVersion() int64 {
+func (r *remote) RemoteVersion() int64 { return r.version }
+
+// versionOf is the newest quota version among the items the spec manages.
+// Items the object leaves alone do not count: their changes are not its
+// business, and a read of only the managed items (batch.go) finds the same
+// version as a read of them all.
+func versionOf(items []accountserver.OfferingItem, want []desired) int64 {
 	var v int64
-	for _, it := range r.items {
-		if it.Quota != nil && it.Quota.Version > v {
+	for _, d := range want {
+		if it, ok := find(items, d); ok && it.Quota != nil && it.Quota.Version > v {
 			v = it.Quota.Version
 		}
 	}
@@ -172,9 +180,14 @@ func (e *External) Observe(ctx context.Context, req *request, tenantID string) (
 	if err != nil {
 		return nil, err
 	}
-	r := &remote{tenantID: tenantID, items: items}
+	return e.withUsage(ctx, req, &remote{tenantID: tenantID, items: items, version: versionOf(items, req.Resolved.items)})
+}
+
+// withUsage reads the tenant's usage into r when readsUsage says so.
+func (e *External) withUsage(ctx context.Context, req *request, r *remote) (*remote, error) {
 	if now := time.Now(); readsUsage(req.Object, req.Conn.ResyncInterval, now) {
-		if r.usages, err = c.GetUsages(ctx, tenantID); err != nil {
+		var err error
+		if r.usages, err = req.Conn.Client.GetUsages(ctx, r.tenantID); err != nil {
 			return nil, err
 		}
 		r.usageRead = now
@@ -284,6 +297,7 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 		}
 	}
 	if len(changes) == 0 {
+		out.version = versionOf(out.items, res.items)
 		return out, nil
 	}
 	checkUsage := req.Object.Spec.CheckUsage == nil || *req.Object.Spec.CheckUsage
@@ -295,6 +309,7 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 		return nil, err
 	}
 	out.items = merge(out.items, updated)
+	out.version = versionOf(out.items, res.items)
 	return out, nil
 }
 
