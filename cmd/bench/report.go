@@ -152,7 +152,7 @@ func (rs *results) rows() []row {
 			goal:  "≤ 60", met: func(r *result) bool { return percentile(r.driftDelays, 99) <= 60 }},
 		row{figure: fmt.Sprintf("drift: corrected within %s", cfg.driftCap),
 			value: func(r *result) string { return fmt.Sprintf("%d/%d", countFinite(r.driftDelays), len(r.driftDelays)) }},
-		row{figure: fmt.Sprintf("restart: requests until all %s tenants read", fmtInt(cfg.tenants)),
+		row{figure: fmt.Sprintf("restart: requests until all objects read (%s tenants, their users and quotas)", fmtInt(cfg.tenants)),
 			value: func(r *result) string {
 				s := fmtInt(r.restartRequests)
 				if !r.restartDone {
@@ -359,8 +359,9 @@ func (rs *results) markdown(table string, mi machineInfo, svgName string) string
 	fmt.Fprintf(&sb, "- **Drift**: %d random tenants per mode get `contact.firstname` changed by `PUT /tenants/{id}` of the emulator's bootstrap "+
 		"client, spread over %s; delay from that change to the mode's next `PUT` of the tenant, capped %s after the last change (the "+
 		"uncorrected ones are then put back by hand, so the restart starts from a converged server).\n", cfg.drifts, cfg.driftOver, cfg.driftCap)
-	fmt.Fprintf(&sb, "- **Restart**: SIGKILL, start again, until every tenant's id was read by `GET /tenants/{id}` or in a `GET /tenants?uuids=`, "+
-		"cap %s; requests and writes are those of that time.\n", cfg.restartCap)
+	fmt.Fprintf(&sb, "- **Restart**: SIGKILL, start again, until every Ready object was read: a Tenant by `GET /tenants/{id}` or in a `GET /tenants?uuids=`, "+
+		"a User by `GET /users/{id}` or in a `GET /users?uuids=`, an OfferingItemQuota by `GET /tenants/{id}/offering_items` or among the "+
+		"tenants a `GET /tenants/offering_items` answered (the emulator logs them); cap %s; requests and writes are those of that time.\n", cfg.restartCap)
 	fmt.Fprintf(&sb, "- **Memory**: %s Users adopted the same way (activated, no roles), spread over the tenants, with the limits lifted again.\n\n", fmtInt(cfg.users))
 	fmt.Fprintf(&sb, "The poll mode's idle rate depends on when its objects were last read: each reads itself 10–11 minutes after its "+
 		"previous read, and all of them were read within a few minutes of each other (the seed step restarts the managers, and seeded "+

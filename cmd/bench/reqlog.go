@@ -104,34 +104,49 @@ func (l reqLog) firstPutAfter(path string, t time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// tenantsRead says when each tenant was first read: by GET /tenants/{id},
-// or as one of the uuids of a GET /tenants.
-func tenantsRead(l reqLog) map[string]time.Time {
+// objectsRead says when each object was first read, keyed by kind and
+// remote id ("Tenant/<id>"): a Tenant by GET /tenants/{id} or as one of the
+// uuids of a GET /tenants; a User by GET /users/{id} or in the uuids of a
+// GET /users; an OfferingItemQuota (its id is its tenant's) by GET
+// /tenants/{id}/offering_items or as one of the tenants whose items a GET
+// /tenants/offering_items answered.
+func objectsRead(l reqLog) map[string]time.Time {
 	seen := map[string]time.Time{}
-	note := func(id string, t time.Time) {
-		if old, ok := seen[id]; !ok || t.Before(old) {
-			seen[id] = t
+	note := func(kind, id string, t time.Time) {
+		k := kind + "/" + id
+		if old, ok := seen[k]; !ok || t.Before(old) {
+			seen[k] = t
 		}
 	}
 	for _, r := range l {
-		if r.Method != http.MethodGet {
+		if r.Method != http.MethodGet || r.Status != http.StatusOK {
 			continue
 		}
-		if id, ok := strings.CutPrefix(r.Path, "/api/2/tenants/"); ok && looksLikeID(id) {
-			note(id, r.Time)
-			continue
-		}
-		if r.Path != "/api/2/tenants" || r.Query == "" {
-			continue
-		}
-		q, err := url.ParseQuery(r.Query)
-		if err != nil {
-			continue
-		}
-		for _, v := range q["uuids"] {
-			for id := range strings.SplitSeq(v, ",") {
-				if id = strings.TrimSpace(id); id != "" {
-					note(id, r.Time)
+		switch rest, _ := strings.CutPrefix(r.Path, "/api/2/"); {
+		case rest == "tenants/offering_items":
+			for _, id := range r.Tenants {
+				note(kindQuota, id, r.Time)
+			}
+		case strings.HasPrefix(rest, "tenants/") && strings.HasSuffix(rest, "/offering_items"):
+			note(kindQuota, strings.TrimSuffix(strings.TrimPrefix(rest, "tenants/"), "/offering_items"), r.Time)
+		case strings.HasPrefix(rest, "tenants/") && looksLikeID(strings.TrimPrefix(rest, "tenants/")):
+			note(kindTenant, strings.TrimPrefix(rest, "tenants/"), r.Time)
+		case strings.HasPrefix(rest, "users/") && looksLikeID(strings.TrimPrefix(rest, "users/")):
+			note(kindUser, strings.TrimPrefix(rest, "users/"), r.Time)
+		case rest == "tenants" || rest == "users":
+			kind := kindTenant
+			if rest == "users" {
+				kind = kindUser
+			}
+			q, err := url.ParseQuery(r.Query)
+			if err != nil {
+				continue
+			}
+			for _, v := range q["uuids"] {
+				for id := range strings.SplitSeq(v, ",") {
+					if id = strings.TrimSpace(id); id != "" {
+						note(kind, id, r.Time)
+					}
 				}
 			}
 		}

@@ -518,14 +518,16 @@ func (b *bench) drift(ctx context.Context, rs *results) error {
 }
 
 // restart kills each manager, starts it again and counts what it sends
-// until every tenant has been read once.
+// until every object (Tenant, User, OfferingItemQuota) has been read once.
 func (b *bench) restart(ctx context.Context, rs *results) error {
 	cfg := b.cfg
 	return b.forModes(ctx, func(ctx context.Context, m *mode) error {
 		r := rs.res[m.name]
 		want := map[string]bool{}
-		for _, id := range b.track.tenantIDs(m.ns, "") {
-			want[id] = true
+		for _, kind := range trackedKinds {
+			for _, id := range b.track.ids(m.ns, kind, "") {
+				want[kind+"/"+id] = true
+			}
 		}
 		r.restartTotal = len(want)
 		m.mgr.kill()
@@ -539,7 +541,7 @@ func (b *bench) restart(ctx context.Context, rs *results) error {
 			if err := m.mgr.alive(); err != nil {
 				return false, err
 			}
-			seen := tenantsRead(b.requests(m, start, farFuture))
+			seen := objectsRead(b.requests(m, start, farFuture))
 			n := 0
 			var last time.Time
 			for id := range want {
@@ -556,7 +558,7 @@ func (b *bench) restart(ctx context.Context, rs *results) error {
 				return true, nil
 			}
 			if time.Since(lastPrint) >= 15*time.Second {
-				b.logf("[%s] restart: %d/%d tenants read", m.name, n, len(want))
+				b.logf("[%s] restart: %d/%d objects read", m.name, n, len(want))
 				lastPrint = time.Now()
 			}
 			return false, nil
@@ -579,7 +581,7 @@ func (b *bench) restart(ctx context.Context, rs *results) error {
 		r.restartTop = topOps(reqs, 5)
 		r.restartKubeSeen = b.track.changesIn(m.ns, start, time.Now())
 		_, r.restartEmuMax = m.timing.in(start, end.Add(time.Millisecond))
-		b.logf("[%s] restart: %d/%d tenants read in %.1fs with %d requests, %d account server writes, %d Kubernetes writes",
+		b.logf("[%s] restart: %d/%d objects read in %.1fs with %d requests, %d account server writes, %d Kubernetes writes",
 			m.name, r.restartObserved, r.restartTotal, r.restartSeconds, r.restartRequests, r.restartWrites, r.restartKubeWrites)
 		return nil
 	})

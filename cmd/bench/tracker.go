@@ -227,10 +227,16 @@ func (t *tracker) count(ns, kind, prefix string) count {
 // tenantIDs returns name → remote id of the Tenants in ns whose names
 // start with prefix and that are Ready.
 func (t *tracker) tenantIDs(ns, prefix string) map[string]string {
+	return t.ids(ns, kindTenant, prefix)
+}
+
+// ids returns name → remote id of the objects of kind in ns whose names
+// start with prefix and that are Ready.
+func (t *tracker) ids(ns, kind, prefix string) map[string]string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := map[string]string{}
-	for name, st := range t.objs[ns+"/"+kindTenant] {
+	for name, st := range t.objs[ns+"/"+kind] {
 		if st.ready && st.id != "" && strings.HasPrefix(name, prefix) {
 			out[name] = st.id
 		}
