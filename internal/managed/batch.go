@@ -81,6 +81,10 @@ type connBatch[R Remote] struct {
 	order   []string
 	timer   *time.Timer
 	results map[string]batchResult[R]
+	// oldest is no later than the time of the oldest answer held (zero:
+	// none held since the last walk), so that expired answers are looked
+	// for only when one may be there.
+	oldest time.Time
 	// reading is how many IDs are being read.
 	reading int
 }
@@ -177,16 +181,27 @@ func (b *batcher[R]) pumpLocked(key connection.Key, cb *connBatch[R], partial bo
 	})
 }
 
-// roomLocked says whether the next batch may be read now, after dropping
-// the answers nobody came for in time; b.mu is held.
+// roomLocked says whether the next batch may be read now. Only when there
+// is no room, and some answer may have outlived maxBatchAge, are the held
+// answers walked to drop those nobody came for in time. b.mu is held.
 func (b *batcher[R]) roomLocked(cb *connBatch[R]) bool {
+	fits := func() bool {
+		return len(cb.results)+cb.reading+min(len(cb.order), accountserver.MaxBatch) <= b.maxHeld
+	}
 	now := b.now()
+	if fits() || cb.oldest.IsZero() || now.Sub(cb.oldest) <= maxBatchAge {
+		return fits()
+	}
+	cb.oldest = time.Time{}
 	for id, res := range cb.results {
-		if now.Sub(res.at) > maxBatchAge {
+		switch {
+		case now.Sub(res.at) > maxBatchAge:
 			delete(cb.results, id)
+		case cb.oldest.IsZero() || res.at.Before(cb.oldest):
+			cb.oldest = res.at
 		}
 	}
-	return len(cb.results)+cb.reading+min(len(cb.order), accountserver.MaxBatch) <= b.maxHeld
+	return fits()
 }
 
 // flushLocked sends one batched read for the first MaxBatch wanted IDs, if
@@ -227,6 +242,9 @@ func (b *batcher[R]) fetch(c *connection.Connection, ids []string, waiting map[s
 	b.mu.Lock()
 	cb := b.connBatch(c.Key)
 	cb.reading -= len(ids)
+	if cb.oldest.IsZero() || at.Before(cb.oldest) {
+		cb.oldest = at
+	}
 	for _, id := range ids {
 		r, found := got[id]
 		cb.results[id] = batchResult[R]{remote: r, found: found, err: err, at: at}

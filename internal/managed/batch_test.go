@@ -160,6 +160,31 @@ func TestBatcherHoldsAtMostMaxHeld(t *testing.T) {
 	}
 }
 
+func TestBatcherDropsAnswersNobodyTookToMakeRoom(t *testing.T) {
+	var rd reads
+	w := newWoken()
+	b := newBatcher(rd.read, w.wake)
+	b.maxHeld = 200
+	conn := &connection.Connection{Key: connection.Key{Kind: connection.KindClusterAccountServer, Name: "a"}}
+	for i := range 300 {
+		b.want(conn, fmt.Sprintf("id-%d", i), objectKey(i))
+	}
+	w.wait(t, 200)
+	// Nobody comes for the 200 answers; once they are older than
+	// maxBatchAge they go, and the last 100 IDs are read.
+	later := time.Now().Add(maxBatchAge + time.Second)
+	b.mu.Lock()
+	b.now = func() time.Time { return later }
+	b.mu.Unlock()
+	w.wait(t, 300)
+	if _, ok := b.take(conn, "id-0"); ok {
+		t.Error("an answer older than maxBatchAge was kept")
+	}
+	if _, ok := b.take(conn, "id-250"); !ok {
+		t.Error("the last batch was not read")
+	}
+}
+
 func TestBatcherAnswersAreFreshAndForgettable(t *testing.T) {
 	var rd reads
 	rd.absent = map[string]bool{"gone": true}

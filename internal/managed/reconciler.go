@@ -243,7 +243,7 @@ func (r *Reconciler[O, R, X]) connect(ctx context.Context, obj O) (*Request[O, X
 		return nil, err
 	}
 	c, err := r.Registry.Resolve(ctx, ref, obj.GetNamespace())
-	if reason, ok := connection.ReasonOf(err); ok && reason != connection.ReasonNamespaceNotAllowed && reason != connection.ReasonInvalidSpec {
+	if _, waiting := asWaiting(connectionError(err)); waiting {
 		// Waiting for the connection: recorded first, then looked at
 		// again. Either the connection is usable now, or its change is not
 		// in the cache yet and the event that brings it finds this object
@@ -255,17 +255,25 @@ func (r *Reconciler[O, R, X]) connect(ctx context.Context, obj O) (*Request[O, X
 		}
 	}
 	if err != nil {
-		if reason, ok := connection.ReasonOf(err); ok {
-			switch reason {
-			case connection.ReasonNamespaceNotAllowed, connection.ReasonInvalidSpec:
-				return nil, Stalled(string(reason), "%s", err.Error())
-			default:
-				return nil, Waiting(ReasonWaitingForServer, "%s", err.Error())
-			}
-		}
-		return nil, err
+		return nil, connectionError(err)
 	}
 	return &Request[O, X]{Object: obj, Conn: c}, nil
+}
+
+// connectionError is how the loop reports err from resolving a
+// connection: a connection that refuses the object for good (its
+// namespace is not admitted, its spec is invalid) stalls it; one that
+// cannot be used yet (not Ready, its Secret missing, the server down) makes
+// it wait; any other error is returned as it is.
+func connectionError(err error) error {
+	reason, ok := connection.ReasonOf(err)
+	switch {
+	case !ok:
+		return err
+	case reason == connection.ReasonNamespaceNotAllowed || reason == connection.ReasonInvalidSpec:
+		return Stalled(string(reason), "%s", err.Error())
+	}
+	return Waiting(ReasonWaitingForServer, "%s", err.Error())
 }
 
 // awaitConnection records that the object waits for connection key.

@@ -162,14 +162,8 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](minBackoff, maxBackoff),
 		}).
 		WatchesRawSource(source.Channel(r.wakeups, &handler.EnqueueRequestForObject{})).
-		Watches(&v1.AccountServer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			key := connection.KeyOf(o.(connection.Object))
-			return append(r.connectionWaiters(key), r.waiting(ctx, opts, client.InNamespace(o.GetNamespace()), client.MatchingFields{connectionIndex: connectionKey(key.Kind, o.GetName())})...)
-		})).
-		Watches(&v1.ClusterAccountServer{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			key := connection.KeyOf(o.(connection.Object))
-			return append(r.connectionWaiters(key), r.waiting(ctx, opts, client.MatchingFields{connectionIndex: connectionKey(key.Kind, o.GetName())})...)
-		}))
+		Watches(&v1.AccountServer{}, r.connectionChanged(opts)).
+		Watches(&v1.ClusterAccountServer{}, r.connectionChanged(opts))
 	for _, ref := range opts.References {
 		field, all, values := ref.Field, ref.WakeAll, ref.Values
 		if values == nil {
@@ -306,6 +300,20 @@ func (r *Reconciler[O, R, X]) notify(ctx context.Context, opts Options[O], ch re
 		return nil
 	})
 	return woken
+}
+
+// connectionChanged wakes, when a connection object changes, the objects
+// recorded as waiting for it and those referring to it that are not Ready.
+// An AccountServer is referred to from its own namespace only.
+func (r *Reconciler[O, R, X]) connectionChanged(opts Options[O]) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		key := connection.KeyOf(o.(connection.Object))
+		sel := []client.ListOption{client.MatchingFields{connectionIndex: connectionKey(key.Kind, key.Name)}}
+		if key.Namespace != "" {
+			sel = append(sel, client.InNamespace(key.Namespace))
+		}
+		return append(r.connectionWaiters(key), r.waiting(ctx, opts, sel...)...)
+	})
 }
 
 // waiting lists the managed objects selected by opts that are not Ready:
