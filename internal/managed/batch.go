@@ -68,6 +68,10 @@ type batcher[R Remote] struct {
 	now  func() time.Time
 	// maxHeld is the bound of the constant maxHeld (tests lower it).
 	maxHeld int
+	// size is how many IDs one read takes at most, and window how long the
+	// first wanted ID waits for others (BatchSizer).
+	size   int
+	window time.Duration
 
 	mu    sync.Mutex
 	conns map[connection.Key]*connBatch[R]
@@ -90,7 +94,8 @@ type connBatch[R Remote] struct {
 }
 
 func newBatcher[R Remote](read func(context.Context, *connection.Connection, []string) (map[string]R, error), wake func([]types.NamespacedName)) *batcher[R] {
-	return &batcher[R]{read: read, wake: wake, now: time.Now, maxHeld: maxHeld, conns: map[connection.Key]*connBatch[R]{}}
+	return &batcher[R]{read: read, wake: wake, now: time.Now, maxHeld: maxHeld, size: accountserver.MaxBatch, window: batchWindow,
+		conns: map[connection.Key]*connBatch[R]{}}
 }
 
 // connBatch returns the state of a connection; b.mu is held.
@@ -159,7 +164,7 @@ func (b *batcher[R]) want(c *connection.Connection, id string, key types.Namespa
 // no room, after heldRetry (taking an answer looks again sooner). b.mu is
 // held.
 func (b *batcher[R]) pumpLocked(key connection.Key, cb *connBatch[R], partial bool) {
-	for len(cb.order) >= accountserver.MaxBatch || (partial && len(cb.order) > 0) {
+	for len(cb.order) >= b.size || (partial && len(cb.order) > 0) {
 		if !b.flushLocked(cb) {
 			break
 		}
@@ -167,7 +172,7 @@ func (b *batcher[R]) pumpLocked(key connection.Key, cb *connBatch[R], partial bo
 	if len(cb.order) == 0 || cb.timer != nil {
 		return
 	}
-	wait := batchWindow
+	wait := b.window
 	if !b.roomLocked(cb) {
 		wait = heldRetry
 	}
@@ -186,7 +191,7 @@ func (b *batcher[R]) pumpLocked(key connection.Key, cb *connBatch[R], partial bo
 // answers walked to drop those nobody came for in time. b.mu is held.
 func (b *batcher[R]) roomLocked(cb *connBatch[R]) bool {
 	fits := func() bool {
-		return len(cb.results)+cb.reading+min(len(cb.order), accountserver.MaxBatch) <= b.maxHeld
+		return len(cb.results)+cb.reading+min(len(cb.order), b.size) <= b.maxHeld
 	}
 	now := b.now()
 	if fits() || cb.oldest.IsZero() || now.Sub(cb.oldest) <= maxBatchAge {
@@ -204,10 +209,10 @@ func (b *batcher[R]) roomLocked(cb *connBatch[R]) bool {
 	return fits()
 }
 
-// flushLocked sends one batched read for the first MaxBatch wanted IDs, if
+// flushLocked sends one batched read for the first size wanted IDs, if
 // there is room for its answers; b.mu is held.
 func (b *batcher[R]) flushLocked(cb *connBatch[R]) bool {
-	n := min(len(cb.order), accountserver.MaxBatch)
+	n := min(len(cb.order), b.size)
 	if n == 0 || !b.roomLocked(cb) {
 		return false
 	}

@@ -119,6 +119,29 @@ func TestBatcherReadsAHundredAtATime(t *testing.T) {
 	}
 }
 
+// TestBatcherSizedByTheKind: a kind whose read costs the same for any
+// number of IDs takes more at once, and waits longer for them to gather.
+func TestBatcherSizedByTheKind(t *testing.T) {
+	var rd reads
+	w := newWoken()
+	b := newBatcher(rd.read, w.wake)
+	b.size, b.window = 400, 2*time.Second
+	conn := &connection.Connection{Key: connection.Key{Kind: connection.KindClusterAccountServer, Name: "a"}}
+	for i := range 250 {
+		b.want(conn, fmt.Sprintf("id-%d", i), objectKey(i))
+		if i == 100 {
+			// Past the usual window: still gathering.
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	w.wait(t, 250)
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if diff := cmp.Diff([]int{250}, rd.sizes); diff != "" {
+		t.Errorf("batch sizes -want +got:\n%s", diff)
+	}
+}
+
 // TestBatcherHoldsAtMostMaxHeld: answers nobody has taken yet hold back
 // the next read, so a fast server does not fill the manager's memory with
 // every remote object at once; each answer taken makes room again.

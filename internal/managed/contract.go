@@ -152,14 +152,22 @@ type StaleJudge[O Object] interface {
 // and finishes each with Complete (see batch.go).
 type Batcher[O Object, R Remote, X any] interface {
 	// ObserveMany reads the remote objects with these IDs, at most
-	// accountserver.MaxBatch, in one request; IDs the answer lacks are
-	// left out (the loop then reads each of them alone).
+	// accountserver.MaxBatch (or BatchSizer's size), in one read; IDs the
+	// answer lacks are left out (the loop then reads each of them alone).
 	ObserveMany(ctx context.Context, c *connection.Connection, ids []string) (map[string]R, error)
 	// Complete reads what one object needs beyond what ObserveMany read
 	// (a tenant's pricing or applications when its spec sets them), or
 	// returns r when nothing is left to read. The result is what Observe
 	// would have returned.
 	Complete(ctx context.Context, req *Request[O, X], r R) (R, error)
+}
+
+// BatchSizer is a Batcher whose batched read costs about the same whatever
+// the number of IDs (a list of a subtree, not a list of IDs): it reads up
+// to size IDs at once, and the first wanted ID waits window for others to
+// gather. Without it: accountserver.MaxBatch and 50ms.
+type BatchSizer interface {
+	BatchSize() (size int, window time.Duration)
 }
 
 // Connector finds the connection an object lives on: the registry of

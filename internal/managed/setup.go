@@ -130,6 +130,10 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 	}
 	if opts.Batch && caps.batcher != nil {
 		r.batches = newBatcher(caps.batcher.ObserveMany, r.wake)
+		if sz, ok := caps.batcher.(BatchSizer); ok {
+			r.batches.size, r.batches.window = sz.BatchSize()
+			r.batches.size = min(r.batches.size, r.batches.maxHeld)
+		}
 	}
 	if opts.Watch != nil && caps.watched != nil {
 		opts.Watch.Register(remotewatch.Feed{Kind: r.Kind, List: caps.watched.ListChanged, Notify: func(ctx context.Context, ch remotewatch.Change) int {

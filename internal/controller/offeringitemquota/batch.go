@@ -23,10 +23,15 @@ import (
 // that an answer holds every item the spec names; one that does not (the
 // list stopped early, or the spec switches editions and needs every item
 // of the application) is read alone. Usage, when due, is read for the whole
-// batch in one request too (GET /tenants/usages).
+// batch too, a hundred tenants per request (GET /tenants/usages).
 
 // subtreePage is the page size of those lists: the server's default.
 const subtreePage = 5000
+
+// BatchSize: a list of the subtree costs the same for one tenant or a
+// thousand, so a batch takes up to 500 tenants, and the first waits a
+// second for others (at start-up, every object comes within it).
+func (e *External) BatchSize() (int, time.Duration) { return 500, time.Second }
 
 // ObserveMany reads the managed offering items of the tenants ids. A batch
 // of one tenant is read alone: a list would cost at least as much.
@@ -63,19 +68,20 @@ func (e *External) ObserveMany(ctx context.Context, c *connection.Connection, id
 			break
 		}
 	}
-	// The usage of the tenants whose objects read it now, in one request.
+	// The usage of the tenants whose objects read it now, a hundred per
+	// request.
 	var usageOf []string
 	for id := range due {
 		if out[id] != nil {
 			usageOf = append(usageOf, id)
 		}
 	}
-	if len(usageOf) > 0 {
-		usages, err := c.Client.GetManyUsages(ctx, usageOf)
+	for chunk := range slices.Chunk(usageOf, accountserver.MaxBatch) {
+		usages, err := c.Client.GetManyUsages(ctx, chunk)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range usageOf {
+		for _, id := range chunk {
 			if u, ok := usages[id]; ok {
 				out[id].usages, out[id].usageRead = u, now
 			}
