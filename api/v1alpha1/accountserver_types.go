@@ -142,7 +142,27 @@ type ClusterAccountServerSpec struct {
 	// An empty selector ({}) allows every namespace.
 	// +optional
 	AllowedNamespaces *metav1.LabelSelector `json:"allowedNamespaces,omitempty"`
+
+	// CrossNamespaceReferences says whether an object may reach, by a raw
+	// UUID (parentID, tenantID, importID), into a tenant that a Tenant in
+	// another namespace manages, or into its subtree. Deny (the default)
+	// refuses it before any request, Stalled with reason OutsideNamespace:
+	// each namespace owns the subtrees of the tenants it manages. Allow is
+	// for a platform team that manages across namespaces on purpose.
+	// +optional
+	// +kubebuilder:default=Deny
+	CrossNamespaceReferences CrossNamespaceReferences `json:"crossNamespaceReferences,omitempty"`
 }
+
+// CrossNamespaceReferences is Deny or Allow.
+// +kubebuilder:validation:Enum=Deny;Allow
+type CrossNamespaceReferences string
+
+// The values of CrossNamespaceReferences.
+const (
+	CrossNamespaceDeny  CrossNamespaceReferences = "Deny"
+	CrossNamespaceAllow CrossNamespaceReferences = "Allow"
+)
 
 // ClusterAccountServer is a connection to an account server shared by the
 // namespaces it allows. Its Secret lives in the operator's namespace unless

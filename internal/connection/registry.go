@@ -127,6 +127,10 @@ type Connection struct {
 	TenantID       string
 	TenantName     string
 	ResyncInterval time.Duration
+	// CrossNamespace lets objects reach by UUID into subtrees that Tenants
+	// of other namespaces manage (a ClusterAccountServer's
+	// crossNamespaceReferences: Allow).
+	CrossNamespace bool
 }
 
 // DefaultResyncInterval applies when neither a connection's spec nor the
@@ -308,7 +312,11 @@ func (r *Registry) Resolve(ctx context.Context, ref v1.AccountServerReference, n
 			return nil, err
 		}
 	}
-	return &Connection{Key: KeyOf(o), Client: c, TenantID: status.TenantID, TenantName: status.TenantName, ResyncInterval: r.ResyncOf(o)}, nil
+	conn := &Connection{Key: KeyOf(o), Client: c, TenantID: status.TenantID, TenantName: status.TenantName, ResyncInterval: r.ResyncOf(o)}
+	if cas, ok := o.(*v1.ClusterAccountServer); ok {
+		conn.CrossNamespace = cas.Spec.CrossNamespaceReferences == v1.CrossNamespaceAllow
+	}
+	return conn, nil
 }
 
 func kindName(o Object) string {

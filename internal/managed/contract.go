@@ -45,7 +45,7 @@ type Request[O Object, X any] struct {
 //
 // Capabilities only some kinds have are optional interfaces, checked once
 // when the loop is built: Deleter, Finder, Adopter, Blocker, Replacer,
-// Publisher, Poller, Watched, StaleJudge and Batcher.
+// Publisher, Poller, Watched, StaleJudge, Batcher and Sharer.
 type External[O Object, R Remote, X any] interface {
 	// ConnectionRef says which connection the object lives on (its own
 	// accountServerRef, or the one of the object it names).
@@ -188,6 +188,7 @@ type capabilities[O Object, R Remote, X any] struct {
 	watched   Watched
 	judge     StaleJudge[O]
 	batcher   Batcher[O, R, X]
+	sharer    Sharer
 }
 
 func capabilitiesOf[O Object, R Remote, X any](e External[O, R, X]) capabilities[O, R, X] {
@@ -202,5 +203,6 @@ func capabilitiesOf[O Object, R Remote, X any](e External[O, R, X]) capabilities
 	c.watched, _ = e.(Watched)
 	c.judge, _ = e.(StaleJudge[O])
 	c.batcher, _ = e.(Batcher[O, R, X])
+	c.sharer, _ = e.(Sharer)
 	return c
 }

@@ -69,6 +69,9 @@ type Reconciler[O Object, R Remote, X any] struct {
 	// watch wake; stopped closes when the manager stops.
 	wakeups chan event.GenericEvent
 	stopped chan struct{}
+	// list returns an empty list of the kind (Options.List); the one-owner
+	// rule needs it.
+	list func() client.ObjectList
 
 	// waiters are the objects whose last reconcile found their connection
 	// unusable, by connection. The connection's next event wakes them
@@ -189,6 +192,17 @@ func (r *Reconciler[O, R, X]) reconcile(ctx context.Context, obj O) (reconcile.R
 		// through): the finalizer goes without a connection, which may be
 		// gone with its namespace.
 		return reconcile.Result{}, r.release(ctx, obj)
+	}
+
+	owner, id, err := r.owner(ctx, obj)
+	switch {
+	case err != nil:
+		return reconcile.Result{}, err
+	case owner != nil && deleting:
+		// The remote object is the owner's: this one goes without it.
+		return reconcile.Result{}, r.release(ctx, obj)
+	case owner != nil:
+		return reconcile.Result{}, Stalled(ReasonAlreadyManaged, "%s %s already manages %s; this one takes over when that one no longer does", r.Kind, owner, id)
 	}
 
 	req, err := r.connect(ctx, obj)

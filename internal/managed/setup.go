@@ -41,7 +41,8 @@ var pausedChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 type Reference[O Object] struct {
 	// Field names the index, e.g. ".spec.parentRef.name".
 	Field string
-	// Target is an empty object of the referenced kind.
+	// Target is an empty object of the referenced kind; nil builds the
+	// index (Names) without a watch.
 	Target client.Object
 	// Names returns the names o refers to through this field; it builds
 	// the index. Leave it nil to watch through an index another Reference
@@ -57,6 +58,10 @@ type Reference[O Object] struct {
 	// WakeAll wakes every referencing object when the target changes, not
 	// only those still waiting (a rotated password Secret, say).
 	WakeAll bool
+	// AllNamespaces looks up the objects to wake in every namespace, not
+	// only the target's (the index values then say which namespace they
+	// mean, if any).
+	AllNamespaces bool
 }
 
 // TenantRefIndex indexes objects by the name in their spec.tenantRef.
@@ -71,8 +76,10 @@ type Dependent struct {
 	Names func(o client.Object) []string
 }
 
-// IDIndex indexes managed objects by status.id, across namespaces: the
-// remote watch finds the objects a remote change concerns through it.
+// IDIndex indexes managed objects, across namespaces, by the remote IDs
+// they claim: status.id, and spec.importID before it is adopted. The remote
+// watch finds the objects a remote change concerns through it, and the
+// one-owner rule the objects that claim one remote object.
 const IDIndex = ".status.id"
 
 // Options tune one kind's controller.
@@ -112,13 +119,11 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 	}); err != nil {
 		return err
 	}
-	if err := idx.IndexField(ctx, r.New(), IDIndex, func(o client.Object) []string {
-		if id := o.(O).ManagedStatus().ID; id != "" {
-			return []string{id}
-		}
-		return nil
-	}); err != nil {
+	if err := idx.IndexField(ctx, r.New(), IDIndex, func(o client.Object) []string { return claims(o.(O)) }); err != nil {
 		return err
+	}
+	if caps.sharer == nil {
+		r.list = opts.List
 	}
 	r.wakeups, r.stopped = make(chan event.GenericEvent, wakeBuffer), make(chan struct{})
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
@@ -168,8 +173,14 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		WatchesRawSource(source.Channel(r.wakeups, &handler.EnqueueRequestForObject{})).
 		Watches(&v1.AccountServer{}, r.connectionChanged(opts)).
 		Watches(&v1.ClusterAccountServer{}, r.connectionChanged(opts))
+	if caps.sharer == nil {
+		b = b.Watches(r.New(), r.claimants(opts), builder.WithPredicates(claimsChanged[O]()))
+	}
 	for _, ref := range opts.References {
-		field, all, values := ref.Field, ref.WakeAll, ref.Values
+		if ref.Target == nil {
+			continue // an index only
+		}
+		field, all, values, anywhere := ref.Field, ref.WakeAll, ref.Values, ref.AllNamespaces
 		if values == nil {
 			values = func(o client.Object) []string { return []string{o.GetName()} }
 		}
@@ -180,7 +191,10 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		b = b.Watches(ref.Target, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			var reqs []reconcile.Request
 			for _, v := range values(o) {
-				sel := []client.ListOption{client.InNamespace(o.GetNamespace()), client.MatchingFields{field: v}}
+				sel := []client.ListOption{client.MatchingFields{field: v}}
+				if !anywhere {
+					sel = append(sel, client.InNamespace(o.GetNamespace()))
+				}
 				if all {
 					reqs = append(reqs, r.all(ctx, opts, sel...)...)
 				} else {

@@ -36,7 +36,7 @@ type External struct {
 
 // Resolve finds the tenant's UUID.
 func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) {
-	tenantID, err := e.TenantID(ctx, req.Object)
+	tenantID, err := e.TenantID(ctx, req.Conn, req.Object)
 	return resolved{tenantID: tenantID}, err
 }
 

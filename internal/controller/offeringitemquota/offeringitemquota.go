@@ -16,6 +16,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -93,7 +94,7 @@ type External struct {
 // Resolve finds the tenant, resolves application names and refuses items
 // another OfferingItemQuota of the tenant already manages.
 func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err error) {
-	if res.tenantID, err = e.TenantID(ctx, req.Object); err != nil {
+	if res.tenantID, err = e.TenantID(ctx, req.Conn, req.Object); err != nil {
 		return res, err
 	}
 	q := req.Object
@@ -117,7 +118,10 @@ func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err
 		}
 		res.editionApp, res.edition = appID, ed.Name
 	}
-	return res, e.checkClaims(ctx, req)
+	// Recorded at once: a refused object is found by its tenant's peers in
+	// other namespaces (TenantIndex, PeerIndex) even before its first sync.
+	q.Status.TenantID = res.tenantID
+	return res, e.checkClaims(ctx, req, res.tenantID)
 }
 
 func appID(ctx context.Context, req *request, ref string) (string, error) {
@@ -130,23 +134,32 @@ func appID(ctx context.Context, req *request, ref string) (string, error) {
 }
 
 // checkClaims refuses items that an older OfferingItemQuota of the same
-// tenant in the namespace already lists: two objects must not fight over
-// one item. The older one (by creation, then name) keeps it.
-func (e *External) checkClaims(ctx context.Context, req *request) error {
+// tenant already lists, in any namespace: two objects must not fight over
+// one item. The older one (by creation, then namespace and name) keeps it.
+func (e *External) checkClaims(ctx context.Context, req *request, tenantID string) error {
 	q := req.Object
-	list := &v1.OfferingItemQuotaList{}
-	if err := e.Reader.List(ctx, list, client.InNamespace(q.Namespace)); err != nil {
-		return err
+	keys := []string{idKey(tenantID)}
+	if ref := q.Spec.TenantRef; ref != nil {
+		keys = append(keys, refKey(q.Namespace, ref.Name))
 	}
-	for i := range list.Items {
-		other := &list.Items[i]
-		if other.UID == q.UID || !sameTenant(q, other) || !older(other, q) || other.DeletionTimestamp != nil {
-			continue
+	seen := map[types.UID]bool{q.UID: true}
+	for _, k := range keys {
+		list := &v1.OfferingItemQuotaList{}
+		// Read only: the cache's own objects, no copies.
+		if err := e.Reader.List(ctx, list, client.MatchingFields{TenantIndex: k}, client.UnsafeDisableDeepCopy); err != nil {
+			return err
 		}
-		for _, it := range other.Spec.Items {
-			for _, mine := range q.Spec.Items {
-				if strings.EqualFold(it.Application, mine.Application) && it.Name == mine.Name && it.InfraID == mine.InfraID {
-					return managed.Stalled(ReasonItemClaimed, "item %s of %s is already managed by OfferingItemQuota %s", mine.Name, mine.Application, other.Name)
+		for i := range list.Items {
+			other := &list.Items[i]
+			if seen[other.UID] || !older(other, q) || other.DeletionTimestamp != nil {
+				continue
+			}
+			seen[other.UID] = true
+			for _, it := range other.Spec.Items {
+				for _, mine := range q.Spec.Items {
+					if strings.EqualFold(it.Application, mine.Application) && it.Name == mine.Name && it.InfraID == mine.InfraID {
+						return managed.Stalled(ReasonItemClaimed, "item %s of %s is already managed by OfferingItemQuota %s/%s", mine.Name, mine.Application, other.Namespace, other.Name)
+					}
 				}
 			}
 		}
@@ -154,19 +167,39 @@ func (e *External) checkClaims(ctx context.Context, req *request) error {
 	return nil
 }
 
-func sameTenant(a, b *v1.OfferingItemQuota) bool {
-	if a.Spec.TenantRef != nil && b.Spec.TenantRef != nil {
-		return a.Spec.TenantRef.Name == b.Spec.TenantRef.Name
+// TenantIndex indexes OfferingItemQuotas, across namespaces, by the tenant
+// they manage: idKey of its UUID (spec.tenantID, and status.tenantID once
+// resolved) and refKey of the Tenant object a tenantRef names.
+const TenantIndex = ".tenant"
+
+func idKey(tenantID string) string { return "id:" + tenantID }
+
+func refKey(namespace, name string) string { return "ref:" + namespace + "/" + name }
+
+// tenantKeys are q's values in TenantIndex.
+func tenantKeys(q *v1.OfferingItemQuota) []string {
+	var keys []string
+	for _, id := range []string{q.Spec.TenantID, q.Status.TenantID} {
+		if id != "" && !slices.Contains(keys, idKey(id)) {
+			keys = append(keys, idKey(id))
+		}
 	}
-	if a.Spec.TenantID != "" {
-		return a.Spec.TenantID == b.Spec.TenantID || a.Spec.TenantID == b.Status.TenantID
+	if ref := q.Spec.TenantRef; ref != nil {
+		keys = append(keys, refKey(q.Namespace, ref.Name))
 	}
-	return a.Status.TenantID != "" && a.Status.TenantID == b.Spec.TenantID
+	return keys
 }
+
+// SharesRemote says that the items of one tenant are managed by several
+// OfferingItemQuotas, each its own (checkClaims), not by one owner.
+func (e *External) SharesRemote() {}
 
 func older(a, b *v1.OfferingItemQuota) bool {
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
 	}
 	return a.Name < b.Name
 }
@@ -407,40 +440,43 @@ func usageOf(usages []accountserver.Usage, it accountserver.OfferingItem) *int64
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=offeringitemquotas/finalizers,verbs=update
 
 // Kind registers OfferingItemQuotas with the loop. A peer of the same
-// tenant that changes or goes may free an item another one waits for
-// (ItemClaimed), so peers wake each other.
+// tenant, in any namespace, that changes or goes may free an item another
+// one waits for (ItemClaimed), so peers wake each other.
 var Kind = tenant.Kind[*v1.OfferingItemQuota, *remote, resolved]{
 	Name: "OfferingItemQuota",
 	External: func(s tenant.Scope[*v1.OfferingItemQuota]) managed.External[*v1.OfferingItemQuota, *remote, resolved] {
 		return &External{Scope: s}
 	},
-	References: []managed.Reference[*v1.OfferingItemQuota]{{Field: PeerIndex, Target: &v1.OfferingItemQuota{}, Names: mayWaitForPeer, Values: settledPeer}},
+	References: []managed.Reference[*v1.OfferingItemQuota]{
+		{Field: TenantIndex, Names: tenantKeys},
+		{Field: PeerIndex, Target: &v1.OfferingItemQuota{}, Names: mayWaitForPeer, Values: settledPeer, AllNamespaces: true},
+	},
 }
 
-// PeerIndex indexes, by the name in their tenantRef, the OfferingItemQuotas
-// that may wait for a peer: those refused with ItemClaimed, and those whose
+// PeerIndex indexes, by their TenantIndex keys, the OfferingItemQuotas that
+// may wait for a peer: those refused with ItemClaimed, and those whose
 // current generation has no outcome yet (they may be checking claims right
 // now, and their refusal may not be in the cache when the peer changes).
-const PeerIndex = ".spec.tenantRef.name/peers"
+const PeerIndex = ".tenant/peers"
 
 func mayWaitForPeer(q *v1.OfferingItemQuota) []string {
 	stalled := meta.FindStatusCondition(q.Status.Conditions, v1.ConditionStalled)
 	claimed := stalled != nil && stalled.Status == metav1.ConditionTrue && stalled.Reason == ReasonItemClaimed
-	if q.Spec.TenantRef == nil || (!claimed && q.Status.ObservedGeneration == q.Generation) {
+	if !claimed && q.Status.ObservedGeneration == q.Generation {
 		return nil
 	}
-	return []string{q.Spec.TenantRef.Name}
+	return tenantKeys(q)
 }
 
-// settledPeer names the tenant whose waiting OfferingItemQuotas a changed
-// one wakes: only once it is going, or has an outcome at its generation.
-// The writes in the middle of its own reconcile (finalizer, create marker,
-// status.id) free nothing, and would wake the object itself, which is in
+// settledPeer gives the TenantIndex keys of the peers a changed
+// OfferingItemQuota wakes: only once it is going, or has an outcome at its
+// generation. The writes in the middle of its own reconcile (finalizer,
+// status) free nothing, and would wake the object itself, which is in
 // PeerIndex until its first outcome, to read back what it has just written.
 func settledPeer(o client.Object) []string {
 	q := o.(*v1.OfferingItemQuota)
-	if q.Spec.TenantRef == nil || (q.DeletionTimestamp == nil && q.Status.ObservedGeneration != q.Generation) {
+	if q.DeletionTimestamp == nil && q.Status.ObservedGeneration != q.Generation {
 		return nil
 	}
-	return []string{q.Spec.TenantRef.Name}
+	return tenantKeys(q)
 }

@@ -38,27 +38,27 @@ func TestPeerWakes(t *testing.T) {
 		"Creating": {
 			reason: "No outcome yet: its writes wake nobody, and it may be checking claims.",
 			q:      quota(1, 0),
-			want:   want{waits: []string{"acme"}},
+			want:   want{waits: []string{"ref:default/acme"}},
 		},
 		"Ready": {
 			reason: "Its outcome is in: peers waiting for it may go on; it waits for nobody.",
 			q:      quota(1, 1, ready),
-			want:   want{wakes: []string{"acme"}},
+			want:   want{wakes: []string{"ref:default/acme"}},
 		},
 		"Claimed": {
 			reason: "Refused for an item a peer manages: it waits for its peers.",
 			q:      quota(1, 1, claimed),
-			want:   want{wakes: []string{"acme"}, waits: []string{"acme"}},
+			want:   want{wakes: []string{"ref:default/acme"}, waits: []string{"ref:default/acme"}},
 		},
 		"SpecChanged": {
 			reason: "A new generation not handled yet.",
 			q:      quota(2, 1, ready),
-			want:   want{waits: []string{"acme"}},
+			want:   want{waits: []string{"ref:default/acme"}},
 		},
 		"Deleting": {
 			reason: "Going frees its items.",
 			q:      deleting,
-			want:   want{wakes: []string{"acme"}, waits: []string{"acme"}},
+			want:   want{wakes: []string{"ref:default/acme"}, waits: []string{"ref:default/acme"}},
 		},
 	}
 	for name, tc := range cases {

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/managed"
 )
 
@@ -56,9 +57,15 @@ func (s Scope[O]) ConnectionRef(ctx context.Context, o O) (v1.AccountServerRefer
 
 // TenantID is the UUID of the object's tenant: its tenantID, or the
 // status.id of the Tenant its tenantRef names (waiting until it has one).
-func (s Scope[O]) TenantID(ctx context.Context, o O) (string, error) {
+// A tenant in a subtree another namespace manages is refused
+// (CheckReach).
+func (s Scope[O]) TenantID(ctx context.Context, conn *connection.Connection, o O) (string, error) {
 	ref, id := o.TenantReference()
-	return ResolveID(ctx, s.Reader, o.GetNamespace(), ref, id)
+	id, err := ResolveID(ctx, s.Reader, o.GetNamespace(), ref, id)
+	if err != nil {
+		return "", err
+	}
+	return id, CheckReach(ctx, s.Reader, conn, o.GetNamespace(), id)
 }
 
 // Kind is how a tenant-scoped kind registers with the loop: its name, its

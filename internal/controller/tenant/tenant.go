@@ -131,6 +131,15 @@ func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) 
 	if res.parentID == req.Conn.TenantID {
 		res.parentPath = []string{req.Conn.TenantName}
 	}
+	// Neither the parent nor an imported tenant (nor any tenant above it)
+	// may be managed from another namespace.
+	reach := res.parentID
+	if t.Spec.ImportID != "" {
+		reach = t.Spec.ImportID
+	}
+	if err := CheckReach(ctx, e.Reader, req.Conn, t.Namespace, reach); err != nil {
+		return res, err
+	}
 	err := e.resolveServices(ctx, req, &res.svc)
 	return res, err
 }

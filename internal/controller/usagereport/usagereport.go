@@ -92,7 +92,7 @@ type External struct {
 // Resolve finds the tenant's UUID and the recipients' user IDs.
 func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err error) {
 	r := req.Object
-	if res.tenantID, err = e.TenantID(ctx, r); err != nil {
+	if res.tenantID, err = e.TenantID(ctx, req.Conn, r); err != nil {
 		return res, err
 	}
 	for _, ref := range r.Spec.Recipients {

@@ -68,7 +68,7 @@ type External struct {
 // password.
 func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err error) {
 	u := req.Object
-	if res.tenantID, err = e.TenantID(ctx, u); err != nil {
+	if res.tenantID, err = e.TenantID(ctx, req.Conn, u); err != nil {
 		return res, err
 	}
 	if u.Spec.Activation.Method == v1.ActivationPassword {
