@@ -76,6 +76,15 @@ var _ = Describe("Namespaces sharing a ClusterAccountServer", func() {
 		c := testenv.ExpectStalled(suite, importer, managed.ReasonAlreadyManaged)
 		Expect(c.Message).To(ContainSubstring(teamA + "/acme"))
 
+		By("team-b importing a unit of team-a's customer that nobody manages")
+		unit := remoteTenant(id, testenv.Uniq("unit"), "unit")
+		unitImporter := newTenant(conn, teamB, "unit", func(t *v1.Tenant) {
+			t.Spec.Kind, t.Spec.ImportID, t.Spec.DisplayName = v1.TenantUnit, unit.ID, unit.Name
+		})
+		Expect(suite.K8s.Create(ctx, unitImporter)).To(Succeed())
+		c = testenv.ExpectStalled(suite, unitImporter, tenant.ReasonOutsideNamespace)
+		Expect(c.Message).To(ContainSubstring(teamA + "/acme"))
+
 		By("a second importer in team-a")
 		second := newTenant(conn, teamA, "acme-again", func(t *v1.Tenant) { t.Spec.ImportID = id })
 		Expect(suite.K8s.Create(ctx, second)).To(Succeed())

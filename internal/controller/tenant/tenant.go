@@ -132,10 +132,14 @@ func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) 
 		res.parentPath = []string{req.Conn.TenantName}
 	}
 	// Neither the parent nor an imported tenant (nor any tenant above it)
-	// may be managed from another namespace.
+	// may be managed from another namespace. A tenant still to be adopted
+	// is checked by CanAdopt, once the read that adopts it says its parent.
 	reach := res.parentID
-	if t.Spec.ImportID != "" {
-		reach = t.Spec.ImportID
+	if imp := t.Spec.ImportID; imp != "" {
+		reach = ""
+		if t.Status.ID == imp {
+			reach = imp
+		}
 	}
 	if err := CheckReach(ctx, e.Reader, req.Conn, t.Namespace, reach); err != nil {
 		return res, err
@@ -193,13 +197,15 @@ func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error
 	return r, true, observeServices(ctx, req, r)
 }
 
-// CanAdopt refuses the connection's own tenant: deleting this object would
-// delete the tenant the operator's credentials live in.
-func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
+// CanAdopt refuses the connection's own tenant (deleting this object would
+// delete the tenant the operator's credentials live in), and a tenant below
+// one another namespace manages: its parent is known now, from the read
+// that adopts it, at no cost.
+func (e *External) CanAdopt(ctx context.Context, req *request, r *remote) error {
 	if r.tenant.ID == req.Conn.TenantID {
 		return managed.Stalled(managed.ReasonOutsideScope, "tenant %s is the one the connection acts in; it cannot be managed through that connection", r.tenant.ID)
 	}
-	return nil
+	return CheckReach(ctx, e.Reader, req.Conn, req.Object.Namespace, r.tenant.ParentID)
 }
 
 // Create creates the tenant under its parent, after checking that the
