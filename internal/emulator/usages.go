@@ -89,8 +89,15 @@ func (s *Server) ownUsage(tenantID, usageName, infraID string) float64 {
 // itemUsage is the usage charged to a tenant's item: its own and that of every live sub-tenant
 // whose usage of the same name goes to the same item. Call with s.mu held.
 func (s *Server) itemUsage(tenantID string, it *OfferingItem) float64 {
+	return s.itemUsageIn(s.tenantTree(tenantID, false), tenantID, it)
+}
+
+// itemUsageIn is itemUsage with the tenant's subtree (tenantTree) already
+// listed: a tenant's usages list it once, not once per item. Call with s.mu
+// held.
+func (s *Server) itemUsageIn(tree []string, tenantID string, it *OfferingItem) float64 {
 	var sum float64
-	for _, id := range s.tenantTree(tenantID, false) {
+	for _, id := range tree {
 		c := s.chargedItem(id, it.UsageName, it.infraID())
 		// A tenant's own usage still counts against an item it is about to turn on.
 		if (c != nil && c.key() == it.key()) || (c == nil && id == tenantID) {
@@ -112,10 +119,11 @@ func (s *Server) chargedItem(tenantID, usageName, infraID string) *OfferingItem 
 	return nil
 }
 
-// absoluteUsage is all usage of a usage name in a subtree. Call with s.mu held.
-func (s *Server) absoluteUsage(tenantID, usageName, infraID string) float64 {
+// absoluteUsage is all usage of a usage name in a subtree (tenantTree). Call
+// with s.mu held.
+func (s *Server) absoluteUsage(tree []string, usageName, infraID string) float64 {
 	var sum float64
-	for _, id := range s.tenantTree(tenantID, false) {
+	for _, id := range tree {
 		sum += s.ownUsage(id, usageName, infraID)
 	}
 	return sum
@@ -127,6 +135,8 @@ func (s *Server) usagesOf(t *Tenant, usageNames, editions []string) []Usage {
 	rangeStart := monthStart(s.now()).Format("2006-01-02T15:04:05")
 	f := itemFilter{usageNames: usageNames, editions: editions}
 	out := []Usage{}
+	// The subtree once: listing it walks the whole store.
+	tree := s.tenantTree(t.ID, false)
 	for _, it := range s.ext().Items[t.ID] {
 		if it.DeletedAt != nil || !f.match(it) {
 			continue
@@ -134,7 +144,7 @@ func (s *Server) usagesOf(t *Tenant, usageNames, editions []string) []Usage {
 		c := it.clone()
 		value := 0.0
 		if it.Status == 1 {
-			value = s.itemUsage(t.ID, it)
+			value = s.itemUsageIn(tree, t.ID, it)
 		}
 		out = append(out, Usage{
 			TenantID:        s.tenantNumber(t.ID),
@@ -147,7 +157,7 @@ func (s *Server) usagesOf(t *Tenant, usageNames, editions []string) []Usage {
 			MeasurementUnit: c.MeasurementUnit,
 			InfraID:         c.InfraID,
 			Value:           math.Round(value),
-			AbsoluteValue:   math.Round(s.absoluteUsage(t.ID, it.UsageName, it.infraID())),
+			AbsoluteValue:   math.Round(s.absoluteUsage(tree, it.UsageName, it.infraID())),
 			RangeStart:      rangeStart,
 			OfferingItem:    UsageOfferingItem{Status: c.Status, Quota: c.Quota},
 		})
