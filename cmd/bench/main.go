@@ -135,7 +135,7 @@ func parseFlags(args []string) (config, error) {
 		return c, err
 	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.StringVar(&c.profile, "profile", c.profile, "full (about 30 minutes on 2 cores; results in bench/results.md) or short (a few minutes; bench/results-short.md)")
+	fs.StringVar(&c.profile, "profile", c.profile, "full (about 22 minutes on 2 cores; results in bench/results.md) or short (a few minutes; bench/results-short.md)")
 	fs.IntVar(&c.customers, "customers", c.customers, "cold: customers applied at once, each a Tenant, an administrator User and an OfferingItemQuota")
 	fs.IntVar(&c.backlog, "backlog", c.backlog, "interactive: new Tenants applied at once while existing ones are edited")
 	fs.IntVar(&c.tenants, "tenants", c.tenants, "seed: Ready tenants per mode for idle, drift, restart and memory")
