@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -122,24 +123,29 @@ func TestBatcherReadsAHundredAtATime(t *testing.T) {
 // TestBatcherSizedByTheKind: a kind whose read costs the same for any
 // number of IDs takes more at once, and waits longer for them to gather.
 func TestBatcherSizedByTheKind(t *testing.T) {
+	g := gomega.NewWithT(t)
 	var rd reads
 	w := newWoken()
 	b := newBatcher(rd.read, w.wake)
-	b.size, b.window = 400, 2*time.Second
+	b.size, b.window = 400, time.Hour
 	conn := &connection.Connection{Key: connection.Key{Kind: connection.KindClusterAccountServer, Name: "a"}}
-	for i := range 250 {
+	sizes := func() []int {
+		rd.mu.Lock()
+		defer rd.mu.Unlock()
+		return append([]int(nil), rd.sizes...)
+	}
+	for i := range 450 {
 		b.want(conn, fmt.Sprintf("id-%d", i), objectKey(i))
-		if i == 100 {
-			// Past the usual window: still gathering.
-			time.Sleep(100 * time.Millisecond)
-		}
 	}
-	w.wait(t, 250)
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	if diff := cmp.Diff([]int{250}, rd.sizes); diff != "" {
-		t.Errorf("batch sizes -want +got:\n%s", diff)
+	w.wait(t, 400)
+	g.Expect(sizes()).To(gomega.Equal([]int{400}), "a full batch of the kind's size is read at once")
+	// Six times the usual window: the last 50 still gather.
+	g.Consistently(sizes).WithTimeout(6 * batchWindow).WithPolling(10 * time.Millisecond).Should(gomega.Equal([]int{400}))
+	for i := 450; i < 800; i++ {
+		b.want(conn, fmt.Sprintf("id-%d", i), objectKey(i))
 	}
+	w.wait(t, 800)
+	g.Expect(sizes()).To(gomega.Equal([]int{400, 400}), "they go with the next full batch")
 }
 
 // TestBatcherHoldsAtMostMaxHeld: answers nobody has taken yet hold back

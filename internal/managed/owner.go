@@ -64,6 +64,13 @@ func precedes(a, b Object, id string) bool {
 	if ha != hb {
 		return ha
 	}
+	return Older(a, b)
+}
+
+// Older says whether a was created before b: by creation time, then (in
+// the same second) by namespace and name. It decides which of two objects
+// that want the same thing keeps it.
+func Older(a, b client.Object) bool {
 	ta, tb := a.GetCreationTimestamp(), b.GetCreationTimestamp()
 	if !ta.Equal(&tb) {
 		return ta.Before(&tb)
@@ -76,10 +83,10 @@ func precedes(a, b Object, id string) bool {
 
 // owner returns the key of the object that owns the remote object obj
 // claims, when that is another object; nil when obj owns it, claims
-// nothing, or the kind shares its remote objects.
+// nothing, or the kind shares its remote objects (r.list is then unset).
 func (r *Reconciler[O, R, X]) owner(ctx context.Context, obj O) (*types.NamespacedName, string, error) {
 	id := claimed(obj)
-	if id == "" || r.list == nil || r.capabilities().sharer != nil {
+	if id == "" || r.list == nil {
 		return nil, id, nil
 	}
 	list := r.list()

@@ -151,7 +151,7 @@ func (e *External) checkClaims(ctx context.Context, req *request, tenantID strin
 		}
 		for i := range list.Items {
 			other := &list.Items[i]
-			if seen[other.UID] || !older(other, q) || other.DeletionTimestamp != nil {
+			if seen[other.UID] || !managed.Older(other, q) || other.DeletionTimestamp != nil {
 				continue
 			}
 			seen[other.UID] = true
@@ -193,16 +193,6 @@ func tenantKeys(q *v1.OfferingItemQuota) []string {
 // SharesRemote says that the items of one tenant are managed by several
 // OfferingItemQuotas, each its own (checkClaims), not by one owner.
 func (e *External) SharesRemote() {}
-
-func older(a, b *v1.OfferingItemQuota) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
-}
 
 // Observe reads the tenant's items of every edition, and their usage when
 // readsUsage says so: a create or a spec change costs one read, a resync

@@ -94,21 +94,11 @@ func managingTenant(ctx context.Context, reader client.Reader, id string) (*v1.T
 	var owner *v1.Tenant
 	for i := range list.Items {
 		t := &list.Items[i]
-		if t.Status.ID == id && (owner == nil || olderTenant(t, owner)) {
+		if t.Status.ID == id && (owner == nil || managed.Older(t, owner)) {
 			owner = t
 		}
 	}
 	return owner, nil
-}
-
-func olderTenant(a, b *v1.Tenant) bool {
-	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	}
-	if a.Namespace != b.Namespace {
-		return a.Namespace < b.Namespace
-	}
-	return a.Name < b.Name
 }
 
 // parentTTL is how long the parent of a tenant nobody manages is trusted:
