@@ -1,5 +1,6 @@
 // Command account-server-emulator runs the in-process account server emulator as a standalone
-// HTTP server, for demos, curl sessions and tests that drive a real binary.
+// HTTP server, for demos, curl sessions and tests that drive a real binary. --help says what it
+// takes: its flags, its faults and its /_emulator/ control endpoints.
 package main
 
 import (
@@ -34,19 +35,19 @@ type config struct {
 	opts                             emulator.Options
 }
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
-	var c config
-	var latency, jitter time.Duration
+// newFlagSet defines the flags into c, latency and jitter. Its own messages are discarded: a
+// mistake comes back from Parse as the error.
+func newFlagSet(c *config, latency, jitter *time.Duration) *flag.FlagSet {
 	fs := flag.NewFlagSet("account-server-emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
 	fs.StringVar(&c.opts.ClientID, "client-id", "", "bootstrap API client id (generated when empty)")
 	fs.StringVar(&c.opts.ClientSecret, "client-secret", "", "bootstrap API client secret (generated when empty)")
 	fs.StringVar(&c.opts.RootTenantID, "root-tenant-id", "", "root tenant id (generated when empty)")
 	fs.StringVar(&c.stateFile, "state", "", "file the store is loaded from at start and saved to on shutdown")
 	fs.DurationVar(&c.opts.TokenTTL, "token-ttl", 2*time.Hour, "lifetime of access tokens")
-	fs.DurationVar(&latency, "latency", 0, "delay added to every /api/2 request")
-	fs.DurationVar(&jitter, "jitter", 0, "random extra delay of up to this much")
+	fs.DurationVar(latency, "latency", 0, "delay added to every /api/2 request")
+	fs.DurationVar(jitter, "jitter", 0, "random extra delay of up to this much")
 	fs.Float64Var(&c.opts.Faults.RateLimit, "rate-limit", 0, "requests per second per client id before 429 (0 = unlimited)")
 	fs.Float64Var(&c.opts.Faults.ErrorRate, "fail-rate", 0, "share of requests answered with 500")
 	fs.Float64Var(&c.opts.Faults.ThrottleRate, "throttle-rate", 0, "share of requests answered with 429")
@@ -56,8 +57,21 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.opts.InstantReports, "instant-reports", false, "save stored reports at once")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "TLS certificate file (serve HTTPS with --tls-key)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "TLS key file")
+	return fs
+}
+
+// parseFlags reads the command line. --help and -h write the help to stdout and return
+// flag.ErrHelp; any other mistake comes back as the error, with no usage dump.
+func parseFlags(args []string, stdout io.Writer) (config, error) {
+	var c config
+	var latency, jitter time.Duration
+	fs := newFlagSet(&c, &latency, &jitter)
 	if err := fs.Parse(args); err != nil {
-		return config{}, err
+		if errors.Is(err, flag.ErrHelp) {
+			help(stdout, fs)
+			return config{}, err
+		}
+		return config{}, fmt.Errorf("%w (see --help)", err)
 	}
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -70,8 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return config{}, fmt.Errorf("%s must be between 0 and 1", name)
 		}
 	}
-	if latency < 0 || jitter < 0 || c.opts.Faults.RateLimit < 0 || c.opts.TokenTTL <= 0 {
-		return config{}, errors.New("--latency, --jitter and --rate-limit must not be negative, --token-ttl must be positive")
+	if latency < 0 || jitter < 0 || c.opts.Faults.RateLimit < 0 || c.opts.Faults.RetryAfterSeconds < 0 || c.opts.TokenTTL <= 0 {
+		return config{}, errors.New("--latency, --jitter, --rate-limit and --retry-after must not be negative, --token-ttl must be positive")
 	}
 	c.opts.Faults.Latency = emulator.Duration(latency)
 	c.opts.Faults.Jitter = emulator.Duration(jitter)
@@ -79,9 +93,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 }
 
 // run starts the emulator, prints how to reach it, and serves until ctx ends; then it saves the
-// state file if one was given.
+// state file if one was given. With --help it prints the help and returns nil.
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	c, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
