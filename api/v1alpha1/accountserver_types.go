@@ -5,10 +5,12 @@ import (
 )
 
 // AccountServerSpec describes a connection to one account server datacenter.
+// +kubebuilder:validation:XValidation:rule="has(self.url)",message="url is required: the datacenter's base URL, e.g. https://eu2-cloud.example.com",fieldPath=".url",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="has(self.credentialsSecretRef)",message="credentialsSecretRef is required: the Secret with client_id and client_secret",fieldPath=".credentialsSecretRef",reason=FieldValueRequired
 type AccountServerSpec struct {
-	// URL of the datacenter, e.g. https://eu2-cloud.example.com. The client
-	// appends /api/2.
-	// +kubebuilder:validation:MinLength=1
+	// URL of the datacenter (required), e.g. https://eu2-cloud.example.com.
+	// The client appends /api/2.
+	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="url must be an absolute http or https URL with a host, e.g. https://eu2-cloud.example.com"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('/api/2')",message="url is the datacenter's base URL: leave out /api/2, the client appends it"
@@ -17,6 +19,8 @@ type AccountServerSpec struct {
 	// CredentialsSecretRef names a Secret with the keys client_id and
 	// client_secret of an API client of the account server. The operator
 	// only reads it; rotating its values takes effect without a restart.
+	// Required.
+	// +optional
 	CredentialsSecretRef SecretReference `json:"credentialsSecretRef"`
 
 	// RateLimit is the request budget every controller shares for this
@@ -36,7 +40,10 @@ type AccountServerSpec struct {
 	// manager's --default-drift-interval applies (30s unless set). Ignored
 	// when the manager runs with --drift-detection=poll.
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('5s')",message="driftInterval must be at least 5s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-+]?([0-9]*(\\\\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$')",message="driftInterval must be a duration such as 30s, 5m or 1h30m"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[-+]?([0-9]*(\\\\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$') || duration(self) >= duration('5s')",message="driftInterval must be at least 5s"
 	DriftInterval *metav1.Duration `json:"driftInterval,omitempty"`
 
 	// ResyncInterval is how often every object on this connection reads
@@ -45,24 +52,26 @@ type AccountServerSpec struct {
 	// Left out, the manager's --default-resync-interval applies (10h
 	// unless set).
 	// +optional
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="resyncInterval must be at least 10s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-+]?([0-9]*(\\\\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$')",message="resyncInterval must be a duration such as 10h or 30m"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^[-+]?([0-9]*(\\\\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$') || duration(self) >= duration('10s')",message="resyncInterval must be at least 10s"
 	ResyncInterval *metav1.Duration `json:"resyncInterval,omitempty"`
 }
 
 // RateLimit is a token bucket: a steady rate and a burst.
 type RateLimit struct {
-	// RequestsPerSecond is the steady request rate.
+	// RequestsPerSecond is the steady request rate, 1 to 10000.
 	// +optional
 	// +kubebuilder:default=10
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=10000
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 10000",message="rateLimit.requestsPerSecond must be between 1 and 10000"
 	RequestsPerSecond int32 `json:"requestsPerSecond,omitempty"`
 
-	// Burst is how many requests may go at once above the steady rate.
+	// Burst is how many requests may go at once above the steady rate, 1
+	// to 10000.
 	// +optional
 	// +kubebuilder:default=20
-	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=10000
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 10000",message="rateLimit.burst must be between 1 and 10000"
 	Burst int32 `json:"burst,omitempty"`
 }
 
@@ -115,11 +124,14 @@ type AccountServerStatus struct {
 // +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantName`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
-// +kubebuilder:validation:XValidation:rule="!has(self.spec.credentialsSecretRef.__namespace__) || size(self.spec.credentialsSecretRef.__namespace__) == 0",message="an AccountServer reads its Secret from its own namespace: leave credentialsSecretRef.namespace out (use a ClusterAccountServer to share credentials across namespaces)"
+// +kubebuilder:printcolumn:name="Tenant ID",type=string,JSONPath=`.status.tenantID`,priority=1
+// +kubebuilder:validation:XValidation:rule="has(self.spec)",message="spec is required",fieldPath=".spec",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="!has(self.spec) || !has(self.spec.credentialsSecretRef) || !has(self.spec.credentialsSecretRef.__namespace__) || size(self.spec.credentialsSecretRef.__namespace__) == 0",message="an AccountServer reads its Secret from its own namespace: leave credentialsSecretRef.namespace out (use a ClusterAccountServer to share credentials across namespaces)",fieldPath=".spec.credentialsSecretRef.namespace",reason=FieldValueForbidden
 type AccountServer struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +optional
 	Spec   AccountServerSpec   `json:"spec"`
 	Status AccountServerStatus `json:"status,omitempty"`
 }
@@ -151,11 +163,12 @@ type ClusterAccountServerSpec struct {
 	// for a platform team that manages across namespaces on purpose.
 	// +optional
 	// +kubebuilder:default=Deny
+	// +kubebuilder:validation:XValidation:rule="self in ['Deny', 'Allow']",message="crossNamespaceReferences must be Deny or Allow"
 	CrossNamespaceReferences CrossNamespaceReferences `json:"crossNamespaceReferences,omitempty"`
 }
 
 // CrossNamespaceReferences is Deny or Allow.
-// +kubebuilder:validation:Enum=Deny;Allow
+// +kubebuilder:validation:MaxLength=32
 type CrossNamespaceReferences string
 
 // The values of CrossNamespaceReferences.
@@ -174,10 +187,13 @@ const (
 // +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantName`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Tenant ID",type=string,JSONPath=`.status.tenantID`,priority=1
+// +kubebuilder:validation:XValidation:rule="has(self.spec)",message="spec is required",fieldPath=".spec",reason=FieldValueRequired
 type ClusterAccountServer struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +optional
 	Spec   ClusterAccountServerSpec `json:"spec"`
 	Status AccountServerStatus      `json:"status,omitempty"`
 }

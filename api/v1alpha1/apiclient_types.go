@@ -16,6 +16,7 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.importID) || (has(self.importID) && self.importID == oldSelf.importID)",message="importID cannot be changed or removed once set"
 // +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'ObserveOnly' || has(self.importID)",message="managementPolicy ObserveOnly needs importID: the client to observe"
 // +kubebuilder:validation:XValidation:rule="(has(self.tenantRef) ? has(oldSelf.tenantRef) && self.tenantRef == oldSelf.tenantRef : !has(oldSelf.tenantRef)) && (has(self.tenantID) ? has(oldSelf.tenantID) && self.tenantID == oldSelf.tenantID : !has(oldSelf.tenantID))",message="an API client cannot move to another tenant; create a new ApiClient instead"
+// +kubebuilder:validation:XValidation:rule="has(self.secretName)",message="secretName is required: the Secret the credentials are written to",fieldPath=".secretName",reason=FieldValueRequired
 type ApiClientSpec struct {
 	ManagedSpec `json:",inline"`
 
@@ -28,8 +29,8 @@ type ApiClientSpec struct {
 	// TenantID is the UUID of an existing tenant the client acts in. It
 	// must lie inside the connection's subtree. Cannot be changed.
 	// +optional
-	// +kubebuilder:validation:MaxLength=36
-	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')",message="tenantID must be a lowercase UUID, e.g. 0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
 	TenantID string `json:"tenantID,omitempty"`
 
 	// DisplayName is the client's name on the server (default
@@ -49,10 +50,11 @@ type ApiClientSpec struct {
 	// the keys client_id, client_secret and url. The Secret is owned by the
 	// ApiClient and deleted with it. The server shows the secret only once:
 	// when the Secret is lost or its secret stops working, the client is
-	// replaced by a new one and the Secret written anew. Cannot be changed.
-	// +kubebuilder:validation:MinLength=1
+	// replaced by a new one and the Secret written anew. Required; cannot
+	// be changed.
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="secretName must be a Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="secretName cannot be changed"
 	SecretName string `json:"secretName"`
 }
@@ -85,16 +87,19 @@ type ApiClientStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=accounts
-// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantID`
-// +kubebuilder:printcolumn:name="Client ID",type=string,JSONPath=`.status.clientID`
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.spec.tenantRef.name`,description="The Tenant object the client acts in (empty when spec.tenantID names the tenant)"
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.spec.secretName`
 // +kubebuilder:printcolumn:name="Enabled",type=boolean,JSONPath=`.status.enabled`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Tenant ID",type=string,JSONPath=`.status.tenantID`,priority=1
+// +kubebuilder:printcolumn:name="Client ID",type=string,JSONPath=`.status.clientID`,priority=1
+// +kubebuilder:validation:XValidation:rule="has(self.spec)",message="spec is required",fieldPath=".spec",reason=FieldValueRequired
 type ApiClient struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +optional
 	Spec   ApiClientSpec   `json:"spec"`
 	Status ApiClientStatus `json:"status,omitempty"`
 }

@@ -1,6 +1,8 @@
 package v1alpha1_test
 
 import (
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,11 +35,22 @@ var _ = Describe("ApiClient", func() {
 			"set exactly one of tenantRef and tenantID"),
 		Entry("both tenantRef and tenantID", newClient(func(s *v1.ApiClientSpec) { s.TenantID = someUUID }),
 			"set exactly one of tenantRef and tenantID"),
-		Entry("no secretName", newClient(func(s *v1.ApiClientSpec) { s.SecretName = "" }), "spec.secretName"),
+		Entry("a tenantID in capitals", newClient(func(s *v1.ApiClientSpec) { s.TenantRef, s.TenantID = nil, strings.ToUpper(someUUID) }),
+			"spec.tenantID", "tenantID must be a lowercase UUID"),
+		Entry("an empty secretName", newClient(func(s *v1.ApiClientSpec) { s.SecretName = "" }),
+			"spec.secretName", "secretName must be a Secret name"),
 		Entry("a secretName that is no object name", newClient(func(s *v1.ApiClientSpec) { s.SecretName = "Acme Credentials" }),
-			"spec.secretName"),
+			"spec.secretName", "secretName must be a Secret name: lowercase letters, digits, '-' and '.'"),
 		Entry("ObserveOnly without importID", newClient(func(s *v1.ApiClientSpec) { s.ManagementPolicy = v1.ManagementObserveOnly }),
 			"managementPolicy ObserveOnly needs importID"),
+	)
+
+	DescribeTable("refuses a client without a required field with a clear message",
+		func(path []string, fragments ...string) {
+			expectRefused(without(newClient(nil), path...), fragments...)
+		},
+		Entry("no spec", []string{"spec"}, "spec: Required value: spec is required"),
+		Entry("no secretName", []string{"spec", "secretName"}, "spec.secretName: Required value: secretName is required"),
 	)
 
 	It("keeps its tenant and Secret, and lets the rest change", func() {

@@ -13,12 +13,27 @@ const (
 	ConditionStalled = "Stalled"
 )
 
+// How the types of this package validate: an admission error is one plain
+// sentence that names the field, e.g. "parentID must be a lowercase UUID".
+// The API server reports a schema error (required, enum, pattern, minimum)
+// in its own terms, and a schema error of the kinds it calls blocking
+// (required, enum, maxLength, maxItems, a wrong type) also stops the CEL
+// rules, adding "some validation rules were not checked because the object
+// was invalid" with a <nil> field. So formats, allowed values, lower bounds
+// and required fields are CEL rules here: a required field is marked
+// optional in the schema and a rule of the enclosing object (has(), with
+// reason FieldValueRequired and the field's path) requires it. maxLength
+// and maxItems stay: they bound the cost of the rules, which the API server
+// estimates from them (an exceeded bound is reported in its own words).
+
 // SecretReference names a Secret. An empty namespace means the namespace the
 // referring object's kind implies (see the referring field).
+// +kubebuilder:validation:XValidation:rule="has(self.name)",message="name is required: the name of the Secret",fieldPath=".name",reason=FieldValueRequired
 type SecretReference struct {
-	// Name of the Secret.
-	// +kubebuilder:validation:MinLength=1
+	// Name of the Secret (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="the Secret's name must not be empty"
 	Name string `json:"name"`
 
 	// Namespace of the Secret.
@@ -28,26 +43,32 @@ type SecretReference struct {
 }
 
 // SecretKeySelector names one key of a Secret.
+// +kubebuilder:validation:XValidation:rule="has(self.key)",message="key is required: the key in the Secret's data",fieldPath=".key",reason=FieldValueRequired
 type SecretKeySelector struct {
 	SecretReference `json:",inline"`
 
-	// Key in the Secret's data.
-	// +kubebuilder:validation:MinLength=1
+	// Key in the Secret's data (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="the Secret's key must not be empty"
 	Key string `json:"key"`
 }
 
 // AccountServerReference names the connection an object lives on.
+// +kubebuilder:validation:XValidation:rule="has(self.name)",message="accountServerRef.name is required: the name of the AccountServer or ClusterAccountServer",fieldPath=".name",reason=FieldValueRequired
 type AccountServerReference struct {
-	// Kind of the connection object: a namespaced AccountServer in the
-	// object's own namespace, or a ClusterAccountServer that allows it.
+	// Kind of the connection object: AccountServer (default), a namespaced
+	// connection in the object's own namespace, or ClusterAccountServer,
+	// one that allows the object's namespace.
 	// +optional
 	// +kubebuilder:default=AccountServer
-	// +kubebuilder:validation:Enum=AccountServer;ClusterAccountServer
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self in ['AccountServer', 'ClusterAccountServer']",message="accountServerRef.kind must be AccountServer or ClusterAccountServer"
 	Kind string `json:"kind,omitempty"`
 
-	// Name of the connection object.
-	// +kubebuilder:validation:MinLength=1
+	// Name of the connection object (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="accountServerRef.name must not be empty"
 	Name string `json:"name"`
 }

@@ -25,8 +25,8 @@ const (
 )
 
 // DeletionPolicy says what happens to the remote object when the Kubernetes
-// object is deleted.
-// +kubebuilder:validation:Enum=Delete;Orphan
+// object is deleted: Delete or Orphan.
+// +kubebuilder:validation:MaxLength=32
 type DeletionPolicy string
 
 // Deletion policies.
@@ -35,8 +35,9 @@ const (
 	DeletionOrphan DeletionPolicy = "Orphan"
 )
 
-// ManagementPolicy says whether the operator writes to the account server.
-// +kubebuilder:validation:Enum=Managed;ObserveOnly
+// ManagementPolicy says whether the operator writes to the account server:
+// Managed or ObserveOnly.
+// +kubebuilder:validation:MaxLength=32
 type ManagementPolicy string
 
 // Management policies.
@@ -57,6 +58,7 @@ type ManagedSpec struct {
 	// Kubernetes object; Orphan leaves it on the server.
 	// +optional
 	// +kubebuilder:default=Delete
+	// +kubebuilder:validation:XValidation:rule="self in ['Delete', 'Orphan']",message="deletionPolicy must be Delete or Orphan"
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
 	// ManagementPolicy: Managed (default) makes the server match the spec;
@@ -64,13 +66,15 @@ type ManagedSpec struct {
 	// named by importID into status.
 	// +optional
 	// +kubebuilder:default=Managed
+	// +kubebuilder:validation:XValidation:rule="self in ['Managed', 'ObserveOnly']",message="managementPolicy must be Managed or ObserveOnly"
 	ManagementPolicy ManagementPolicy `json:"managementPolicy,omitempty"`
 
 	// ImportID adopts an existing remote object (its UUID) instead of
 	// creating one. It must lie inside the connection's tenant subtree, and
 	// cannot be changed once set.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')",message="importID must be a lowercase UUID, e.g. 0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
 	ImportID string `json:"importID,omitempty"`
 }
 
@@ -96,10 +100,13 @@ type ManagedStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// LocalReference names an object of this group in the same namespace.
+// LocalReference names an object of this group in the same namespace. Its
+// name stays required in the schema, unlike other required fields (see
+// common_types.go): it is the key of spec.recipients, and the API server
+// wants the keys of such a list required.
 type LocalReference struct {
 	// Name of the object.
-	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="name must not be empty: it names an object in this namespace"
 	Name string `json:"name"`
 }

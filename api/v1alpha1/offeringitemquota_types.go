@@ -8,6 +8,7 @@ import (
 // and quotas. Only the items listed are managed; every other item on the
 // tenant is left as the server has it.
 // +kubebuilder:validation:XValidation:rule="has(self.tenantRef) != has(self.tenantID)",message="set exactly one of tenantRef and tenantID"
+// +kubebuilder:validation:XValidation:rule="has(self.items) && size(self.items) > 0",message="items must list at least one offering item",fieldPath=".items",reason=FieldValueRequired
 type OfferingItemQuotaSpec struct {
 	ManagedSpec `json:",inline"`
 
@@ -19,7 +20,8 @@ type OfferingItemQuotaSpec struct {
 
 	// TenantID is the UUID of an existing tenant whose items these are.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')",message="tenantID must be a lowercase UUID, e.g. 0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
 	TenantID string `json:"tenantID,omitempty"`
 
 	// Edition switches an application to an edition first. The switch is
@@ -28,9 +30,10 @@ type OfferingItemQuotaSpec struct {
 	// +optional
 	Edition *EditionSpec `json:"edition,omitempty"`
 
-	// Items are the offering items managed, each on or off with its quota.
-	// Each (application, name, infraID) may be listed once.
-	// +kubebuilder:validation:MinItems=1
+	// Items are the offering items managed (required, at least one), each
+	// on or off with its quota. Each (application, name, infraID) may be
+	// listed once.
+	// +optional
 	// +kubebuilder:validation:MaxItems=200
 	// +listType=atomic
 	Items []OfferingItemSpec `json:"items"`
@@ -42,27 +45,36 @@ type OfferingItemQuotaSpec struct {
 }
 
 // EditionSpec names an edition of an application.
+// +kubebuilder:validation:XValidation:rule="has(self.application)",message="edition.application is required: an application's name or UUID",fieldPath=".application",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="has(self.name)",message="edition.name is required: the edition, e.g. standard or advanced",fieldPath=".name",reason=FieldValueRequired
 type EditionSpec struct {
-	// Application name (e.g. "Cyber Protection") or UUID.
-	// +kubebuilder:validation:MinLength=1
+	// Application name (e.g. "Cyber Protection") or UUID (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="edition.application must not be empty"
 	Application string `json:"application"`
-	// Name of the edition, e.g. standard or advanced.
-	// +kubebuilder:validation:MinLength=1
+	// Name of the edition (required), e.g. standard or advanced.
+	// +optional
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="edition.name must not be empty"
 	Name string `json:"name"`
 }
 
 // OfferingItemSpec is one offering item: on or off, with a quota.
+// +kubebuilder:validation:XValidation:rule="has(self.application)",message="application is required: an application's name or UUID",fieldPath=".application",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="has(self.name)",message="name is required: the offering item, e.g. workstations",fieldPath=".name",reason=FieldValueRequired
 type OfferingItemSpec struct {
-	// Application name (e.g. "Cyber Protection") or UUID.
-	// +kubebuilder:validation:MinLength=1
+	// Application name (e.g. "Cyber Protection") or UUID (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="application must not be empty: an application's name or UUID"
 	Application string `json:"application"`
 
-	// Name of the offering item, e.g. workstations, servers, storage.
-	// +kubebuilder:validation:MinLength=1
+	// Name of the offering item (required), e.g. workstations, servers,
+	// storage.
+	// +optional
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="name must not be empty: the offering item, e.g. workstations"
 	Name string `json:"name"`
 
 	// Enabled turns the item on or off (default true).
@@ -73,7 +85,8 @@ type OfferingItemSpec struct {
 	// InfraID is the storage (infrastructure component) an infra item such
 	// as storage is bound to.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')",message="infraID must be a lowercase UUID, e.g. 0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
 	InfraID string `json:"infraID,omitempty"`
 
 	// Quota of the item. Absent, or a null value or overage, is unlimited.
@@ -84,13 +97,13 @@ type OfferingItemSpec struct {
 // QuotaSpec is a soft quota (value) and a hard one (overage). Absent means
 // unlimited.
 type QuotaSpec struct {
-	// Value is the soft quota: usage above it is reported.
+	// Value is the soft quota: usage above it is reported. Not negative.
 	// +optional
-	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self >= 0",message="quota.value must not be negative; leave it out for no limit"
 	Value *int64 `json:"value,omitempty"`
-	// Overage is the hard quota: usage above it is refused.
+	// Overage is the hard quota: usage above it is refused. Not negative.
 	// +optional
-	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:XValidation:rule="self >= 0",message="quota.overage must not be negative; leave it out for no limit"
 	Overage *int64 `json:"overage,omitempty"`
 }
 
@@ -142,14 +155,18 @@ type OfferingItemQuotaStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=oiq,categories=accounts
-// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantID`
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.spec.tenantRef.name`,description="The Tenant object whose items these are (empty when spec.tenantID names the tenant)"
 // +kubebuilder:printcolumn:name="Items",type=integer,JSONPath=`.status.itemCount`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Tenant ID",type=string,JSONPath=`.status.tenantID`,priority=1
+// +kubebuilder:printcolumn:name="Version",type=integer,JSONPath=`.status.version`,priority=1
+// +kubebuilder:validation:XValidation:rule="has(self.spec)",message="spec is required",fieldPath=".spec",reason=FieldValueRequired
 type OfferingItemQuota struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +optional
 	Spec   OfferingItemQuotaSpec   `json:"spec"`
 	Status OfferingItemQuotaStatus `json:"status,omitempty"`
 }

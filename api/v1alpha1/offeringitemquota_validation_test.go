@@ -1,6 +1,8 @@
 package v1alpha1_test
 
 import (
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,11 +41,35 @@ var _ = Describe("OfferingItemQuota", func() {
 			"set exactly one of tenantRef and tenantID"),
 		Entry("two tenants", func(s *v1.OfferingItemQuotaSpec) { s.TenantID = someUUID },
 			"set exactly one of tenantRef and tenantID"),
+		Entry("a tenantID in capitals", func(s *v1.OfferingItemQuotaSpec) { s.TenantRef, s.TenantID = nil, strings.ToUpper(someUUID) },
+			"spec.tenantID", "tenantID must be a lowercase UUID"),
 		Entry("no items", func(s *v1.OfferingItemQuotaSpec) { s.Items = nil },
-			"spec.items"),
+			"spec.items: Required value: items must list at least one offering item"),
+		Entry("an empty list of items", func(s *v1.OfferingItemQuotaSpec) { s.Items = []v1.OfferingItemSpec{} },
+			"spec.items: Required value: items must list at least one offering item"),
+		Entry("an item without an application", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].Application = "" },
+			"spec.items[0].application", "application must not be empty"),
+		Entry("an item without a name", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].Name = "" },
+			"spec.items[0].name", "name must not be empty: the offering item"),
 		Entry("a negative quota", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].Quota.Value = ptr.To[int64](-1) },
-			"spec.items[0].quota.value"),
+			"spec.items[0].quota.value", "quota.value must not be negative"),
+		Entry("a negative overage", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].Quota.Overage = ptr.To[int64](-1) },
+			"spec.items[0].quota.overage", "quota.overage must not be negative"),
 		Entry("an infraID that is no UUID", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].InfraID = "default" },
-			"spec.items[0].infraID"),
+			"spec.items[0].infraID", "infraID must be a lowercase UUID"),
+		Entry("an edition without a name", func(s *v1.OfferingItemQuotaSpec) {
+			s.Edition = &v1.EditionSpec{Application: "Cyber Protection"}
+		}, "spec.edition.name", "edition.name must not be empty"),
+	)
+
+	DescribeTable("refuses items without a required field with a clear message",
+		func(path []string, fragments ...string) {
+			expectRefused(without(newQuota(nil), path...), fragments...)
+		},
+		Entry("no spec", []string{"spec"}, "spec: Required value: spec is required"),
+		Entry("an item without an application", []string{"spec", "items", "0", "application"},
+			"spec.items[0].application: Required value: application is required"),
+		Entry("an item without a name", []string{"spec", "items", "0", "name"},
+			"spec.items[0].name: Required value: name is required: the offering item"),
 	)
 })

@@ -4,8 +4,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// TenantKind is the kind of a tenant on the account server.
-// +kubebuilder:validation:Enum=partner;folder;customer;unit
+// TenantKind is the kind of a tenant on the account server: partner,
+// folder, customer or unit.
+// +kubebuilder:validation:MaxLength=32
 type TenantKind string
 
 // Tenant kinds.
@@ -20,19 +21,23 @@ const (
 // +kubebuilder:validation:XValidation:rule="!(has(self.parentRef) && has(self.parentID))",message="set at most one of parentRef and parentID"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.importID) || (has(self.importID) && self.importID == oldSelf.importID)",message="importID cannot be changed or removed once set"
 // +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'ObserveOnly' || has(self.importID)",message="managementPolicy ObserveOnly needs importID: the tenant to observe"
-// +kubebuilder:validation:XValidation:rule="!has(self.branding) || self.kind in ['partner', 'folder']",message="branding is available to partners and folders only, not to customers and units"
+// +kubebuilder:validation:XValidation:rule="!has(self.branding) || !has(self.kind) || !(self.kind in ['customer', 'unit'])",message="branding is available to partners and folders only, not to customers and units"
+// +kubebuilder:validation:XValidation:rule="has(self.kind)",message="kind is required: partner, folder, customer or unit",fieldPath=".kind",reason=FieldValueRequired
 type TenantSpec struct {
 	ManagedSpec `json:",inline"`
 
 	// DisplayName is the tenant's name on the server; defaults to
 	// metadata.name. Sibling names are unique on the server.
 	// +optional
-	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="displayName must not be empty; leave it out to use metadata.name"
 	DisplayName string `json:"displayName,omitempty"`
 
-	// Kind of the tenant. Under a partner or folder: partner, folder or
-	// customer; under a customer or unit: unit.
+	// Kind of the tenant (required): partner, folder, customer or unit.
+	// Under a partner or folder: partner, folder or customer; under a
+	// customer or unit: unit.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self in ['partner', 'folder', 'customer', 'unit']",message="kind must be partner, folder, customer or unit"
 	Kind TenantKind `json:"kind"`
 
 	// ParentRef names the parent Tenant object in this namespace; the tenant
@@ -44,7 +49,8 @@ type TenantSpec struct {
 	// parentRef nor parentID the parent is the connection's own tenant.
 	// Changing the parent moves the tenant.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')",message="parentID must be a lowercase UUID, e.g. 0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
 	ParentID string `json:"parentID,omitempty"`
 
 	// Enabled turns the tenant on or off (default true). A tenant is always
@@ -64,14 +70,17 @@ type TenantSpec struct {
 	// +kubebuilder:validation:MaxLength=255
 	CustomerID string `json:"customerID,omitempty"`
 
-	// Language is the tenant's preferred locale, e.g. en or de.
+	// Language is the tenant's preferred locale, e.g. en, de or pt-BR.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[a-z]{2,3}([-_][A-Za-z]{2,4})?$`
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]{2,3}([-_][A-Za-z]{2,4})?$')",message="language must be a locale such as en, de or pt-BR"
 	Language string `json:"language,omitempty"`
 
-	// CustomerType is the type of customer.
+	// CustomerType is the type of customer: default, enterprise, consumer,
+	// small_office or ti_unified.
 	// +optional
-	// +kubebuilder:validation:Enum=default;enterprise;consumer;small_office;ti_unified
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self in ['default', 'enterprise', 'consumer', 'small_office', 'ti_unified']",message="customerType must be default, enterprise, consumer, small_office or ti_unified"
 	CustomerType string `json:"customerType,omitempty"`
 
 	// AncestralAccess lets the tenant's indirect ancestors access it.
@@ -99,8 +108,8 @@ type TenantSpec struct {
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
-	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=255
+	// +kubebuilder:validation:items:XValidation:rule="size(self) > 0",message="applications must not list an empty name"
 	Applications []string `json:"applications"` // no omitempty: [] means none, nil (null, dropped by the API server) means unmanaged
 
 	// Branding is the tenant's custom branding: what its customers see
@@ -134,7 +143,8 @@ type BrandingSpec struct {
 	// Color is the primary color, six hexadecimal digits without '#', e.g.
 	// 0A5FAA.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9A-Fa-f]{6}$`
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9A-Fa-f]{6}$')",message="branding.color must be six hexadecimal digits without '#', e.g. 0A5FAA"
 	Color string `json:"color,omitempty"`
 
 	// ColorScheme is the name of the console's color scheme, e.g. default.
@@ -210,14 +220,18 @@ type LogoSource struct {
 
 // LocalConfigMapKeySelector names one key of a ConfigMap in the referring
 // object's namespace.
+// +kubebuilder:validation:XValidation:rule="has(self.name)",message="name is required: the name of the ConfigMap",fieldPath=".name",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="has(self.key)",message="key is required: the key in the ConfigMap",fieldPath=".key",reason=FieldValueRequired
 type LocalConfigMapKeySelector struct {
-	// Name of the ConfigMap.
-	// +kubebuilder:validation:MinLength=1
+	// Name of the ConfigMap (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="the ConfigMap's name must not be empty"
 	Name string `json:"name"`
-	// Key in the ConfigMap's binaryData or data.
-	// +kubebuilder:validation:MinLength=1
+	// Key in the ConfigMap's binaryData or data (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="the ConfigMap's key must not be empty"
 	Key string `json:"key"`
 }
 
@@ -226,7 +240,7 @@ type Contact struct {
 	// Email address.
 	// +optional
 	// +kubebuilder:validation:MaxLength=254
-	// +kubebuilder:validation:XValidation:rule="self.matches('^[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+$')",message="email must be an email address, e.g. admin@example.com"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[^@\\\\s]+@[^@\\\\s]+\\\\.[^@\\\\s]+$')",message="contact.email must be an email address, e.g. admin@example.com"
 	Email string `json:"email,omitempty"`
 	// +optional
 	// +kubebuilder:validation:MaxLength=255
@@ -258,13 +272,15 @@ type Contact struct {
 }
 
 // MFASpec turns two-factor authentication on or off.
+// +kubebuilder:validation:XValidation:rule="has(self.enabled)",message="mfa.enabled is required: true or false",fieldPath=".enabled",reason=FieldValueRequired
 type MFASpec struct {
-	// Enabled requires two-factor authentication.
+	// Enabled requires two-factor authentication (required).
+	// +optional
 	Enabled bool `json:"enabled"`
 }
 
-// PricingMode of a tenant.
-// +kubebuilder:validation:Enum=trial;production
+// PricingMode of a tenant: trial or production.
+// +kubebuilder:validation:MaxLength=32
 type PricingMode string
 
 // Pricing modes.
@@ -274,12 +290,16 @@ const (
 )
 
 // PricingSpec is a tenant's pricing.
+// +kubebuilder:validation:XValidation:rule="has(self.mode)",message="pricing.mode is required: trial or production",fieldPath=".mode",reason=FieldValueRequired
 type PricingSpec struct {
-	// Mode: trial or production. production is one-way.
-	Mode PricingMode `json:"mode"`
-	// Currency, e.g. EUR.
+	// Mode (required): trial or production. production is one-way.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[A-Z]{3}$`
+	// +kubebuilder:validation:XValidation:rule="self in ['trial', 'production']",message="pricing.mode must be trial or production"
+	Mode PricingMode `json:"mode"`
+	// Currency, three capital letters, e.g. EUR.
+	// +optional
+	// +kubebuilder:validation:MaxLength=8
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Z]{3}$')",message="pricing.currency must be three capital letters, e.g. EUR"
 	Currency string `json:"currency,omitempty"`
 }
 
@@ -336,14 +356,18 @@ type TenantStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=tnt,categories=accounts
 // +kubebuilder:printcolumn:name="Kind",type=string,JSONPath=`.spec.kind`
-// +kubebuilder:printcolumn:name="Parent",type=string,JSONPath=`.status.parentID`
-// +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`
+// +kubebuilder:printcolumn:name="Parent",type=string,JSONPath=`.spec.parentRef.name`,description="The parent Tenant object (empty when spec.parentID names the parent, or the parent is the connection's tenant)"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Parent ID",type=string,JSONPath=`.status.parentID`,priority=1
+// +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`,priority=1
+// +kubebuilder:printcolumn:name="Version",type=integer,JSONPath=`.status.version`,priority=1
+// +kubebuilder:validation:XValidation:rule="has(self.spec)",message="spec is required",fieldPath=".spec",reason=FieldValueRequired
 type Tenant struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +optional
 	Spec   TenantSpec   `json:"spec"`
 	Status TenantStatus `json:"status,omitempty"`
 }

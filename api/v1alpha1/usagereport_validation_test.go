@@ -1,6 +1,8 @@
 package v1alpha1_test
 
 import (
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,21 +65,47 @@ var _ = Describe("UsageReport", func() {
 			"set exactly one of tenantRef and tenantID"),
 		Entry("both tenantRef and tenantID", once(func(s *v1.UsageReportSpec) { s.TenantID = someUUID }),
 			"set exactly one of tenantRef and tenantID"),
+		Entry("a tenantID in capitals", once(func(s *v1.UsageReportSpec) { s.TenantRef, s.TenantID = nil, strings.ToUpper(someUUID) }),
+			"spec.tenantID", "tenantID must be a lowercase UUID"),
 		Entry("send without recipients", monthly(func(s *v1.UsageReportSpec) { s.ResultAction = v1.ReportSend }),
 			"resultAction send needs recipients"),
+		Entry("an unknown result action", monthly(func(s *v1.UsageReportSpec) { s.ResultAction = "mail" }),
+			"spec.resultAction", "resultAction must be save or send"),
+		Entry("a recipient without a name", monthly(func(s *v1.UsageReportSpec) { s.Recipients = []v1.LocalReference{{}} }),
+			"spec.recipients[0].name", "name must not be empty"),
 		Entry("a once report without a period", once(func(s *v1.UsageReportSpec) { s.Period = nil }),
 			"a once report needs a period"),
 		Entry("a monthly report with a period", monthly(func(s *v1.UsageReportSpec) {
 			s.Period = &v1.UsageReportPeriod{Start: "2026-01-01", End: "2026-01-31"}
 		}), "period applies to once reports only"),
 		Entry("a period that ends before it starts", once(func(s *v1.UsageReportSpec) { s.Period.End = "2025-12-31" }),
-			"period.end must not be before period.start"),
+			"spec.period", "period.end must not be before period.start"),
 		Entry("a period that is no date", once(func(s *v1.UsageReportSpec) { s.Period.Start = "January" }),
-			"spec.period.start"),
-		Entry("no format", once(func(s *v1.UsageReportSpec) { s.Formats = nil }), "spec.formats"),
-		Entry("an unknown format", once(func(s *v1.UsageReportSpec) { s.Formats = []v1.UsageReportFormat{"pdf"} }), "spec.formats"),
-		Entry("an unknown kind", once(func(s *v1.UsageReportSpec) { s.Kind = "usage_forecast" }), "spec.kind"),
-		Entry("an unknown level", once(func(s *v1.UsageReportSpec) { s.Level = "everybody" }), "spec.level"),
+			"spec.period.start", "period.start must be a date, YYYY-MM-DD"),
+		Entry("no format", once(func(s *v1.UsageReportSpec) { s.Formats = nil }),
+			"spec.formats: Required value: formats must list at least one of csv, html"),
+		Entry("an unknown format", once(func(s *v1.UsageReportSpec) { s.Formats = []v1.UsageReportFormat{"pdf"} }),
+			"spec.formats[0]", "formats must be csv, html, json_v1, csv_v2_0 or json_v2_0"),
+		Entry("an unknown kind", once(func(s *v1.UsageReportSpec) { s.Kind = "usage_forecast" }),
+			"spec.kind", "kind must be usage_summary, usage_current, usage_daily or usage_breakdown"),
+		Entry("an unknown level", once(func(s *v1.UsageReportSpec) { s.Level = "everybody" }),
+			"spec.level", "level must be itself, direct_partners, all_partners, all_customers or accounts"),
+		Entry("an unknown schedule", once(func(s *v1.UsageReportSpec) { s.Schedule.Type = "weekly" }),
+			"spec.schedule.type", "schedule.type must be once or monthly"),
+		Entry("an output ConfigMap name that is no object name", monthly(func(s *v1.UsageReportSpec) {
+			s.Output = &v1.UsageReportOutput{ConfigMapName: "Usage Report"}
+		}), "spec.output.configMapName", "output.configMapName must be a ConfigMap name"),
+	)
+
+	DescribeTable("refuses a report without a required field with a clear message",
+		func(path []string, fragments ...string) {
+			expectRefused(without(once(nil), path...), fragments...)
+		},
+		Entry("no spec", []string{"spec"}, "spec: Required value: spec is required"),
+		Entry("no kind", []string{"spec", "kind"}, "spec.kind: Required value: kind is required"),
+		Entry("no schedule", []string{"spec", "schedule"}, "spec.schedule: Required value: schedule is required"),
+		Entry("no schedule type", []string{"spec", "schedule", "type"}, "spec.schedule.type: Required value: schedule.type is required: once or monthly"),
+		Entry("a period without its end", []string{"spec", "period", "end"}, "spec.period.end: Required value: period.end is required"),
 	)
 
 	It("keeps a once report as it was created, but lets its output and deletion policy change", func() {

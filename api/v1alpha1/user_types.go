@@ -4,8 +4,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// ActivationMethod says how a new user gets access.
-// +kubebuilder:validation:Enum=Email;Password;None
+// ActivationMethod says how a new user gets access: Email, Password or
+// None.
+// +kubebuilder:validation:MaxLength=32
 type ActivationMethod string
 
 // Activation methods.
@@ -23,6 +24,8 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.importID) || (has(self.importID) && self.importID == oldSelf.importID)",message="importID cannot be changed or removed once set"
 // +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'ObserveOnly' || has(self.importID)",message="managementPolicy ObserveOnly needs importID: the user to observe"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.businessTypes) && !has(self.businessTypes) || has(oldSelf.businessTypes) && has(self.businessTypes) && self.businessTypes == oldSelf.businessTypes",message="businessTypes are set when the user is created; the server cannot change them later"
+// +kubebuilder:validation:XValidation:rule="has(self.login)",message="login is required: the user's login, unique across the server",fieldPath=".login",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="has(self.contact) && has(self.contact.email)",message="contact.email is required: the server mails the user there",fieldPath=".contact.email",reason=FieldValueRequired
 type UserSpec struct {
 	ManagedSpec `json:",inline"`
 
@@ -34,20 +37,21 @@ type UserSpec struct {
 
 	// TenantID is the UUID of an existing tenant the user belongs to.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')",message="tenantID must be a lowercase UUID, e.g. 0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
 	TenantID string `json:"tenantID,omitempty"`
 
-	// Login is the user's login, unique across the whole server. It cannot
-	// be changed.
-	// +kubebuilder:validation:MinLength=1
+	// Login is the user's login (required), unique across the whole
+	// server, without whitespace. It cannot be changed.
+	// +optional
 	// +kubebuilder:validation:MaxLength=255
-	// +kubebuilder:validation:Pattern=`^[^\s]+$`
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[^\\\\s]+$')",message="login must not be empty or contain whitespace"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="login cannot be changed"
 	Login string `json:"login"`
 
-	// Contact of the user; email is required. Only the fields set are
-	// managed.
-	// +kubebuilder:validation:XValidation:rule="has(self.email)",message="contact.email is required"
+	// Contact of the user (required); email is required. Only the fields
+	// set are managed.
+	// +optional
 	Contact Contact `json:"contact"`
 
 	// Enabled turns the user on or off (default true).
@@ -55,9 +59,10 @@ type UserSpec struct {
 	// +kubebuilder:default=true
 	Enabled *bool `json:"enabled,omitempty"`
 
-	// Language is the user's preferred locale, e.g. en or de.
+	// Language is the user's preferred locale, e.g. en, de or pt-BR.
 	// +optional
-	// +kubebuilder:validation:Pattern=`^[a-z]{2,3}([-_][A-Za-z]{2,4})?$`
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]{2,3}([-_][A-Za-z]{2,4})?$')",message="language must be a locale such as en, de or pt-BR"
 	Language string `json:"language,omitempty"`
 
 	// Notifications the user receives: maintenance, quota, reports,
@@ -68,27 +73,38 @@ type UserSpec struct {
 	// empty list turns all of them off, also on create.
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:items:Enum=maintenance;quota;reports;backup_error;backup_warning;backup_info;backup_daily_report;backup_critical;device_control_warning;certificate_management_error;certificate_management_warning;certificate_management_info
+	// +kubebuilder:validation:MaxItems=12
+	// +kubebuilder:validation:items:MaxLength=64
+	// +kubebuilder:validation:items:XValidation:rule="self in ['maintenance', 'quota', 'reports', 'backup_error', 'backup_warning', 'backup_info', 'backup_daily_report', 'backup_critical', 'device_control_warning', 'certificate_management_error', 'certificate_management_warning', 'certificate_management_info']",message="notifications must be ones the server knows: maintenance, quota, reports, backup_error, backup_warning, backup_info, backup_daily_report, backup_critical, device_control_warning, certificate_management_error, certificate_management_warning, certificate_management_info"
 	Notifications []string `json:"notifications,omitempty"`
 
 	// BusinessTypes of the user: buyer is the only one the server knows.
 	// Set when the user is created; the server cannot change them later.
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:items:Enum=buyer
+	// +kubebuilder:validation:MaxItems=1
+	// +kubebuilder:validation:items:MaxLength=64
+	// +kubebuilder:validation:items:XValidation:rule="self in ['buyer']",message="businessTypes can only be buyer, the one business type the server knows"
 	BusinessTypes []string `json:"businessTypes,omitempty"`
 
 	// DisableAfter disables the user at this time.
 	// +optional
 	DisableAfter *metav1.Time `json:"disableAfter,omitempty"`
 
-	// Roles the user holds in its tenant, written as access policies: one
-	// of the server's role ids, e.g. partner_admin, company_admin,
-	// unit_admin, readonly_admin, backup_user, protection_admin,
-	// sync_share_user. Policies the operator did not make are left alone.
+	// Roles the user holds in its tenant, written as access policies: each
+	// one of the server's role ids: root_admin, partner_admin,
+	// company_admin, unit_admin, readonly_admin, protection_admin,
+	// protection_ro_admin, restore_operator, backup_user, sync_share_admin,
+	// sync_share_user, sync_share_guest, pds_operator, pds_support,
+	// notary_admin, notary_user, hci_admin, omnivoice_admin, omnivoice_user,
+	// greathorn_admin, greathorn_user, greathorn_analyst,
+	// greathorn_client_manager. Policies the operator did not make are left
+	// alone.
 	// +optional
 	// +listType=set
-	// +kubebuilder:validation:items:Enum=root_admin;partner_admin;company_admin;unit_admin;readonly_admin;protection_admin;protection_ro_admin;restore_operator;backup_user;sync_share_admin;sync_share_user;sync_share_guest;pds_operator;pds_support;notary_admin;notary_user;hci_admin;omnivoice_admin;omnivoice_user;greathorn_admin;greathorn_user;greathorn_analyst;greathorn_client_manager
+	// +kubebuilder:validation:MaxItems=23
+	// +kubebuilder:validation:items:MaxLength=64
+	// +kubebuilder:validation:items:XValidation:rule="self in ['root_admin', 'partner_admin', 'company_admin', 'unit_admin', 'readonly_admin', 'protection_admin', 'protection_ro_admin', 'restore_operator', 'backup_user', 'sync_share_admin', 'sync_share_user', 'sync_share_guest', 'pds_operator', 'pds_support', 'notary_admin', 'notary_user', 'hci_admin', 'omnivoice_admin', 'omnivoice_user', 'greathorn_admin', 'greathorn_user', 'greathorn_analyst', 'greathorn_client_manager']",message="roles must be role ids the server knows: root_admin, partner_admin, company_admin, unit_admin, readonly_admin, protection_admin, protection_ro_admin, restore_operator, backup_user, sync_share_admin, sync_share_user, sync_share_guest, pds_operator, pds_support, notary_admin, notary_user, hci_admin, omnivoice_admin, omnivoice_user, greathorn_admin, greathorn_user, greathorn_analyst, greathorn_client_manager"
 	Roles []string `json:"roles,omitempty"`
 
 	// Activation says how the user gets access (default Email).
@@ -109,6 +125,7 @@ type Activation struct {
 	// or None.
 	// +optional
 	// +kubebuilder:default=Email
+	// +kubebuilder:validation:XValidation:rule="self in ['Email', 'Password', 'None']",message="activation.method must be Email, Password or None"
 	Method ActivationMethod `json:"method,omitempty"`
 
 	// PasswordSecretRef names the Secret key (same namespace) holding the
@@ -118,14 +135,18 @@ type Activation struct {
 }
 
 // LocalSecretKeySelector names a key of a Secret in the same namespace.
+// +kubebuilder:validation:XValidation:rule="has(self.name)",message="name is required: the name of the Secret",fieldPath=".name",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="has(self.key)",message="key is required: the key in the Secret's data",fieldPath=".key",reason=FieldValueRequired
 type LocalSecretKeySelector struct {
-	// Name of the Secret.
-	// +kubebuilder:validation:MinLength=1
+	// Name of the Secret (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="the Secret's name must not be empty"
 	Name string `json:"name"`
-	// Key in the Secret's data.
-	// +kubebuilder:validation:MinLength=1
+	// Key in the Secret's data (required).
+	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="size(self) > 0",message="the Secret's key must not be empty"
 	Key string `json:"key"`
 }
 
@@ -170,15 +191,20 @@ type UserStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=accounts
 // +kubebuilder:printcolumn:name="Login",type=string,JSONPath=`.spec.login`
-// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.status.tenantID`
-// +kubebuilder:printcolumn:name="Enabled",type=boolean,JSONPath=`.status.enabled`
+// +kubebuilder:printcolumn:name="Tenant",type=string,JSONPath=`.spec.tenantRef.name`,description="The Tenant object the user belongs to (empty when spec.tenantID names the tenant)"
 // +kubebuilder:printcolumn:name="Activated",type=boolean,JSONPath=`.status.activated`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Enabled",type=boolean,JSONPath=`.status.enabled`,priority=1
+// +kubebuilder:printcolumn:name="Tenant ID",type=string,JSONPath=`.status.tenantID`,priority=1
+// +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`,priority=1
+// +kubebuilder:printcolumn:name="Version",type=integer,JSONPath=`.status.version`,priority=1
+// +kubebuilder:validation:XValidation:rule="has(self.spec)",message="spec is required",fieldPath=".spec",reason=FieldValueRequired
 type User struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
+	// +optional
 	Spec   UserSpec   `json:"spec"`
 	Status UserStatus `json:"status,omitempty"`
 }
