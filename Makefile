@@ -100,8 +100,10 @@ helm-lint: helm ## Lint and render both Helm charts (charts/); fails if a render
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager binary into bin/.
+build: manifests generate fmt vet ## Build the manager and devenv binaries into bin/.
 	go build -ldflags "$(LDFLAGS)" -o bin/manager ./cmd
+	@if [ -d bin/devenv ]; then rm -rf bin/devenv; fi
+	go build -ldflags "$(LDFLAGS)" -o bin/devenv ./cmd/devenv
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the current kubeconfig.
@@ -109,7 +111,10 @@ run: manifests generate fmt vet ## Run the manager from your host against the cu
 
 .PHONY: demo
 demo: manifests ## Start a local control plane and the operator, apply the samples, show them converge.
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" go run -ldflags "$(LDFLAGS)" ./cmd/devenv $(ARGS)
+	@if [ -d bin/devenv ]; then rm -rf bin/devenv; fi # the kubeconfig's directory before it moved to bin/demo
+	go build -ldflags "$(LDFLAGS)" -o bin/devenv ./cmd/devenv
+	@# exec: devenv replaces the shell, so make's signals and death reach it.
+	export KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)"; exec bin/devenv $(ARGS)
 
 .PHONY: docker-build
 docker-build: ## Build the container image (needs a Docker engine).

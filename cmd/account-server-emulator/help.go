@@ -102,10 +102,10 @@ Control endpoints (no token needed; not faulted, not in the request log):
 	}
 	p(`
 Example:
-  account-server-emulator --addr 127.0.0.1:8443 --latency 50ms --jitter 20ms --rate-limit 10 --fail-rate 0.05
-  curl -s -X PUT http://127.0.0.1:8443/_emulator/faults -H 'Content-Type: application/json' \
+  account-server-emulator --addr 127.0.0.1:8080 --latency 50ms --jitter 20ms --rate-limit 10 --fail-rate 0.05
+  curl -s -X PUT http://127.0.0.1:8080/_emulator/faults -H 'Content-Type: application/json' \
        -d '{"throttleRate":0.1,"retryAfterSeconds":2,"dropAfterCommitRate":0.05}'
-  curl -s http://127.0.0.1:8443/_emulator/requests
-  curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials http://127.0.0.1:8443/api/2/idp/token
+  curl -s http://127.0.0.1:8080/_emulator/requests
+  curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials http://127.0.0.1:8080/api/2/idp/token
 `)
 }

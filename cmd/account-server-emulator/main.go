@@ -40,7 +40,7 @@ type config struct {
 func newFlagSet(c *config, latency, jitter *time.Duration) *flag.FlagSet {
 	fs := flag.NewFlagSet("account-server-emulator", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.addr, "addr", "127.0.0.1:8443", "address to listen on (port 0 picks a free port)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on, plain HTTP (port 0 picks a free port)")
 	fs.StringVar(&c.opts.ClientID, "client-id", "", "bootstrap API client id (generated when empty)")
 	fs.StringVar(&c.opts.ClientSecret, "client-secret", "", "bootstrap API client secret (generated when empty)")
 	fs.StringVar(&c.opts.RootTenantID, "root-tenant-id", "", "root tenant id (generated when empty)")

@@ -1,7 +1,10 @@
 // Command devenv runs the whole operator on one machine without a cluster:
-// an envtest control plane built from the cached binaries, the CRDs, the
-// manager in the same process, and the samples, and shows the applied objects
-// converge. It is what `make demo` runs.
+// an envtest control plane built from the cached binaries with a
+// kube-controller-manager beside it, the CRDs, the manager in the same
+// process, and the samples, and shows the objects converge. It is what
+// `make demo` runs. It stops everything it started, and removes its
+// kubeconfig, on Ctrl-C, SIGTERM, or when the process that started it dies;
+// if it is killed outright, a guard process does that cleanup.
 package main
 
 import (
@@ -43,18 +46,31 @@ type options struct {
 func main() {
 	opts := options{}
 	fs := flag.NewFlagSet("devenv", flag.ExitOnError)
-	fs.StringVar(&opts.kubeconfig, "kubeconfig", filepath.Join("bin", "devenv", "kubeconfig"), "Where to write the kubeconfig of the local control plane.")
+	fs.StringVar(&opts.kubeconfig, "kubeconfig", filepath.Join("bin", "demo", "kubeconfig"), "Where to write the kubeconfig of the local control plane.")
 	fs.StringVar(&opts.crdDir, "crds", filepath.Join("config", "crd", "bases"), "Directory of the CRDs to install.")
 	fs.StringVar(&opts.samples, "samples", filepath.Join("config", "samples"), "Directory of manifests to apply once the control plane is up, or 'none'.")
 	fs.BoolVar(&opts.manager, "manager", true, "Run the operator's manager in this process; false leaves it out so another manager (e.g. bin/manager) can be run against the control plane.")
 	fs.BoolVar(&opts.exitWhenReady, "exit-when-ready", false, "Exit 0 once every applied object of the accounts group is Ready (non-zero after --timeout) instead of running until interrupted.")
 	fs.DurationVar(&opts.timeout, "timeout", 5*time.Minute, "With --exit-when-ready: how long to wait for Ready.")
 	fs.BoolVar(&opts.verbose, "v", false, "Show the manager's and the control plane's logs.")
-	fs.StringVar(&opts.emulatorAddr, "emulator-addr", "127.0.0.1:8443", "Address of the in-process account server emulator (port 0 picks a free one).")
+	fs.StringVar(&opts.emulatorAddr, "emulator-addr", "127.0.0.1:8080", "Address of the in-process account server emulator, plain HTTP (port 0 picks a free one).")
+	if os.Getenv(guardEnv) != "" {
+		runGuard(os.Stdin)
+		return
+	}
 	_ = fs.Parse(os.Args[1:])
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	ctx, cancel := context.WithCancelCause(sigCtx)
+	defer cancel(nil)
+	watchParent(ctx, cancel, 250*time.Millisecond)
+	go func() {
+		<-ctx.Done()
+		if errors.Is(context.Cause(ctx), errParentGone) {
+			fmt.Fprintln(os.Stdout, "devenv:", errParentGone.Error()+"; stopping")
+		}
+	}()
 	if err := run(ctx, opts, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "devenv:", err)
 		os.Exit(1)
@@ -71,15 +87,22 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return errors.New("KUBEBUILDER_ASSETS is not set: run through `make demo`, which builds the control plane binaries once and points at them")
 	}
+	g, err := startGuard()
+	if err != nil {
+		fmt.Fprintln(out, "devenv: no guard process (the control plane would outlive a SIGKILL of devenv):", err)
+	}
+	defer g.done()
+
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{opts.crdDir},
 		ErrorIfCRDPathMissing: true,
 	}
-	fmt.Fprintln(out, "devenv: starting the control plane (kube-apiserver and etcd)")
+	fmt.Fprintln(out, "devenv: starting the control plane (etcd, kube-apiserver, kube-controller-manager)")
 	cfg, err := env.Start()
 	if err != nil {
 		return fmt.Errorf("starting the control plane: %w", err)
 	}
+	guardControlPlane(g, env)
 	defer func() {
 		fmt.Fprintln(out, "devenv: stopping the control plane")
 		if stopErr := env.Stop(); stopErr != nil && err == nil {
@@ -87,7 +110,29 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 		}
 	}()
 
+	work, err := os.MkdirTemp("", "devenv-")
+	if err != nil {
+		return err
+	}
+	g.remove(work)
+	defer os.RemoveAll(work)
+	cm, err := startControllerManager(env, work, logOut)
+	if err != nil {
+		return err
+	}
+	g.killGroup(cm.pid())
+	defer func() {
+		if stopErr := cm.stop(); stopErr != nil && err == nil {
+			err = fmt.Errorf("stopping kube-controller-manager: %w", stopErr)
+		}
+	}()
+
+	g.remove(absPath(opts.kubeconfig))
+	defer os.Remove(opts.kubeconfig)
 	if err := writeKubeconfig(env, opts.kubeconfig); err != nil {
+		return err
+	}
+	if err := cm.running(); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "devenv: control plane at %s\ndevenv: kubeconfig written; use it with\n\n    export KUBECONFIG=%s\n    kubectl get crds\n    kubectl get accounts -A\n\n", cfg.Host, absPath(opts.kubeconfig))
@@ -151,6 +196,26 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 	fmt.Fprintln(out, "devenv: running; press Ctrl-C to stop")
 	w.follow(ctx)
 	return nil
+}
+
+// guardControlPlane tells the guard about envtest's etcd and kube-apiserver
+// (the children of devenv other than the guard, each in a process group of
+// its own) and their temporary directories.
+func guardControlPlane(g *guard, env *envtest.Environment) {
+	if g == nil {
+		return
+	}
+	for _, pid := range childrenOf(os.Getpid()) {
+		if pid != g.cmd.Process.Pid {
+			g.killGroup(pid)
+		}
+	}
+	if api := env.ControlPlane.APIServer; api != nil && api.CertDir != "" {
+		g.remove(api.CertDir)
+	}
+	if etcd := env.ControlPlane.Etcd; etcd != nil && etcd.DataDir != "" {
+		g.remove(etcd.DataDir)
+	}
 }
 
 func startManager(ctx context.Context, cfg *rest.Config, done chan<- error) error {

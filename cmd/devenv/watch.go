@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -20,12 +21,15 @@ import (
 // states; it never reaches an account server.
 const pollInterval = time.Second
 
-// readyWatcher prints each applied object's Ready state whenever it changes.
+// readyWatcher prints each object's Ready state whenever it changes.
 type readyWatcher struct {
 	k8s     client.Client
 	objects []client.Object
-	out     io.Writer
-	last    map[string]string
+	// kinds are the kinds of the accounts group: follow lists them, so
+	// objects applied later (by kubectl, helm, ...) are followed too.
+	kinds []schema.GroupVersionKind
+	out   io.Writer
+	last  map[string]string
 }
 
 // newReadyWatcher follows the applied objects of the accounts group; Secrets,
@@ -37,14 +41,39 @@ func newReadyWatcher(k8s client.Client, applied []client.Object, out io.Writer) 
 			objs = append(objs, o)
 		}
 	}
-	return &readyWatcher{k8s: k8s, objects: objs, out: out, last: map[string]string{}}
+	var kinds []schema.GroupVersionKind
+	for gvk := range k8s.Scheme().AllKnownTypes() {
+		if gvk.GroupVersion() == v1.GroupVersion && !strings.HasSuffix(gvk.Kind, "List") {
+			kinds = append(kinds, gvk)
+		}
+	}
+	sort.Slice(kinds, func(i, j int) bool { return kinds[i].Kind < kinds[j].Kind })
+	return &readyWatcher{k8s: k8s, objects: objs, kinds: kinds, out: out, last: map[string]string{}}
+}
+
+// all lists every object of the accounts group, in every namespace.
+func (w *readyWatcher) all(ctx context.Context) []client.Object {
+	var objs []client.Object
+	for _, gvk := range w.kinds {
+		l := &unstructured.UnstructuredList{}
+		l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		if err := w.k8s.List(ctx, l); err != nil {
+			continue
+		}
+		for i := range l.Items {
+			u := &l.Items[i]
+			u.SetGroupVersionKind(gvk)
+			objs = append(objs, u)
+		}
+	}
+	return objs
 }
 
 // poll reads every object once, prints what changed, and reports whether all
 // of them are Ready.
-func (w *readyWatcher) poll(ctx context.Context) (allReady bool, notReady []string) {
+func (w *readyWatcher) poll(ctx context.Context, objects []client.Object) (allReady bool, notReady []string) {
 	allReady = true
-	for _, o := range w.objects {
+	for _, o := range objects {
 		key := o.GetObjectKind().GroupVersionKind().Kind + " " + objectName(o)
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(o.GetObjectKind().GroupVersionKind())
@@ -80,7 +109,7 @@ func (w *readyWatcher) waitAllReady(ctx context.Context) error {
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
-		ok, notReady := w.poll(ctx)
+		ok, notReady := w.poll(ctx, w.objects)
 		if ok {
 			return nil
 		}
@@ -92,11 +121,32 @@ func (w *readyWatcher) waitAllReady(ctx context.Context) error {
 	}
 }
 
+// follow prints the state changes of every object of the group, those
+// applied later included, and each object's disappearance, until ctx ends.
 func (w *readyWatcher) follow(ctx context.Context) {
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
-		w.poll(ctx)
+		objs := w.all(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		w.poll(ctx, objs)
+		seen := map[string]bool{}
+		for _, o := range objs {
+			seen[o.GetObjectKind().GroupVersionKind().Kind+" "+objectName(o)] = true
+		}
+		var gone []string
+		for key := range w.last {
+			if !seen[key] {
+				gone = append(gone, key)
+			}
+		}
+		sort.Strings(gone)
+		for _, key := range gone {
+			fmt.Fprintf(w.out, "%s  %-60s %s\n", time.Now().Format("15:04:05"), key, "deleted")
+			delete(w.last, key)
+		}
 		select {
 		case <-ctx.Done():
 			return
