@@ -45,7 +45,7 @@ type Request[O Object, X any] struct {
 //
 // Capabilities only some kinds have are optional interfaces, checked once
 // when the loop is built: Deleter, Finder, Adopter, Blocker, Replacer,
-// Publisher, Poller, Watched, StaleJudge, Batcher and Sharer.
+// Publisher, Poller, Watched, StaleJudge, Batcher, Sharer and Releaser.
 type External[O Object, R Remote, X any] interface {
 	// ConnectionRef says which connection the object lives on (its own
 	// accountServerRef, or the one of the object it names).
@@ -176,6 +176,14 @@ type Connector interface {
 	Resolve(ctx context.Context, ref v1.AccountServerReference, namespace string) (*connection.Connection, error)
 }
 
+// Releaser is implemented by kinds without a Deleter whose remote ID does
+// not name what the object managed (an OfferingItemQuota's is its
+// tenant's): it says, for the event of a deletion, what was released and
+// that it was left as it is.
+type Releaser interface {
+	ReleaseMessage(id string) string
+}
+
 // capabilities are the optional interfaces one kind's External implements.
 type capabilities[O Object, R Remote, X any] struct {
 	deleter   Deleter[O, R, X]
@@ -189,6 +197,7 @@ type capabilities[O Object, R Remote, X any] struct {
 	judge     StaleJudge[O]
 	batcher   Batcher[O, R, X]
 	sharer    Sharer
+	releaser  Releaser
 }
 
 func capabilitiesOf[O Object, R Remote, X any](e External[O, R, X]) capabilities[O, R, X] {
@@ -204,5 +213,6 @@ func capabilitiesOf[O Object, R Remote, X any](e External[O, R, X]) capabilities
 	c.judge, _ = e.(StaleJudge[O])
 	c.batcher, _ = e.(Batcher[O, R, X])
 	c.sharer, _ = e.(Sharer)
+	c.releaser, _ = e.(Releaser)
 	return c
 }

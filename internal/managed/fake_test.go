@@ -420,6 +420,17 @@ func retryAfter(d time.Duration) error {
 }
 
 // drain returns the events recorded so far.
+// normal drops the Warning events of events.
+func normal(events []string) []string {
+	var out []string
+	for _, e := range events {
+		if !strings.HasPrefix(e, "Warning ") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func drain(r *events.FakeRecorder) []string {
 	var out []string
 	for {

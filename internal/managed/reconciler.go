@@ -79,6 +79,10 @@ type Reconciler[O Object, R Remote, X any] struct {
 	// be in the cache yet when the connection becomes Ready.
 	waitersMu sync.Mutex
 	waiters   map[connection.Key]map[types.NamespacedName]struct{}
+
+	// warned holds, by object UID, the failing reason last announced with
+	// a Warning event (warnOnFailure).
+	warned sync.Map
 }
 
 // NewReconciler is the loop for one kind with the manager's client, event
@@ -117,8 +121,10 @@ func (r *Reconciler[O, R, X]) Reconcile(ctx context.Context, req reconcile.Reque
 
 	if released {
 		// Gone, or about to be: nothing to report.
+		r.forgetWarned(obj)
 		return res, err
 	}
+	r.warnOnFailure(orig, obj)
 	if _, patchErr := conditions.PatchStatus(ctx, r.Client, orig, obj); patchErr != nil {
 		return reconcile.Result{}, errors.Join(err, patchErr)
 	}
@@ -743,7 +749,11 @@ func (r *Reconciler[O, R, X]) deleteRemote(ctx context.Context, req *Request[O, 
 	deleter := r.capabilities().deleter
 	if deleter == nil {
 		logf.FromContext(ctx).Info("released", "id", id)
-		r.event(req.Object, corev1.EventTypeNormal, "Released", "Delete", "Stopped managing %s %s and left it as it is on the server", r.Kind, id)
+		msg := "Stopped managing " + r.Kind + " " + id + " and left it as it is on the server"
+		if rel := r.capabilities().releaser; rel != nil {
+			msg = rel.ReleaseMessage(id)
+		}
+		r.event(req.Object, corev1.EventTypeNormal, "Released", "Delete", "%s", msg)
 		return nil
 	}
 	remote, err := r.External.Observe(ctx, req, id)
