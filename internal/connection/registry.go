@@ -193,7 +193,42 @@ type Registry struct {
 
 	mu      sync.Mutex
 	clients map[Key]*entry
+	users   []UsersFunc
 }
+
+// UsersFunc lists the objects of one kind that still hold something on the
+// server through the connection key, as "Kind namespace/name".
+type UsersFunc func(ctx context.Context, key Key) ([]string, error)
+
+// AddUsers registers how to find one kind's users of a connection; each
+// kind's loop registers itself when it is set up.
+func (r *Registry) AddUsers(f UsersFunc) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.users = append(r.users, f)
+}
+
+// Users lists the objects of every registered kind that still use the
+// connection key: a connection object being deleted waits for them.
+func (r *Registry) Users(ctx context.Context, key Key) ([]string, error) {
+	r.mu.Lock()
+	funcs := append([]UsersFunc(nil), r.users...)
+	r.mu.Unlock()
+	var out []string
+	for _, f := range funcs {
+		u, err := f(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u...)
+	}
+	return out, nil
+}
+
+// Built returns the client last built for key, if any, without reading
+// anything: a connection whose Secret is gone with its namespace keeps
+// using it to delete what it manages.
+func (r *Registry) Built(key Key) *accountserver.Client { return r.cached(key) }
 
 type entry struct {
 	fingerprint string

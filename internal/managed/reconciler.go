@@ -200,6 +200,12 @@ func (r *Reconciler[O, R, X]) reconcile(ctx context.Context, obj O) (reconcile.R
 		return reconcile.Result{}, r.release(ctx, obj)
 	}
 
+	if deleting && r.capabilities().deleter == nil && obj.GetAnnotations()[v1.AnnotationReplacing] == "" {
+		// A kind that only releases its remote object on deletion needs no
+		// connection for it (its connection may be gone with its namespace).
+		return reconcile.Result{}, r.delete(ctx, &Request[O, X]{Object: obj})
+	}
+
 	owner, id, err := r.owner(ctx, obj)
 	switch {
 	case err != nil:

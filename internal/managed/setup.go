@@ -125,6 +125,11 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 	if caps.sharer == nil {
 		r.list = opts.List
 	}
+	// A connection object being deleted waits for the objects that still
+	// need it to delete their remote objects.
+	if reg, ok := r.Registry.(usersRegistry); ok && caps.deleter != nil && opts.List != nil {
+		reg.AddUsers(func(ctx context.Context, key connection.Key) ([]string, error) { return r.usersOf(ctx, key, opts.List) })
+	}
 	r.wakeups, r.stopped = make(chan event.GenericEvent, wakeBuffer), make(chan struct{})
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		<-ctx.Done()

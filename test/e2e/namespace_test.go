@@ -84,15 +84,34 @@ var _ = Describe("a customer's namespace, deleted", Ordered, func() {
 		}
 	})
 
-	It("takes every remote object with it, children before parents, and is gone within 2 minutes", func() {
+	It("takes every remote object with it, children before parents, its connection last, and is gone within 2 minutes", func() {
 		ns := "customer-ns-deletion"
 		mustKubectl("create", "namespace", ns)
+		// The namespace's own connection: an AccountServer and its
+		// credentials Secret, deleted with the namespace while the objects
+		// that use them still need them.
+		out, err := kubectlStdin(`
+apiVersion: v1
+kind: Secret
+metadata: {name: account-server-credentials, namespace: `+ns+`}
+stringData: {client_id: "`+emulatorClientID+`", client_secret: "`+emulatorClientSecret+`"}
+---
+apiVersion: accounts.tenant-operator.io/v1alpha1
+kind: AccountServer
+metadata: {name: emulator, namespace: `+ns+`}
+spec:
+  url: `+emulatorURL+`
+  credentialsSecretRef: {name: account-server-credentials}
+`, "apply", "-f", "-")
+		Expect(err).NotTo(HaveOccurred(), out)
 		// The samples, a four-level tenant tree with users, quotas, a report
-		// and an API client, moved into the namespace.
+		// and an API client, moved into the namespace and onto its connection.
 		manifests := mustKubectl("kustomize", "config/samples")
 		manifests = strings.ReplaceAll(manifests, "namespace: default", "namespace: "+ns)
+		manifests = strings.ReplaceAll(manifests, "kind: ClusterAccountServer", "kind: AccountServer")
 		Expect(manifests).To(ContainSubstring("namespace: " + ns))
-		out, err := kubectlStdin(manifests, "apply", "-f", "-")
+		Expect(manifests).To(ContainSubstring("kind: AccountServer"))
+		out, err = kubectlStdin(manifests, "apply", "-f", "-")
 		Expect(err).NotTo(HaveOccurred(), out)
 		mustKubectl("wait", "--for=condition=Ready", sampleKinds, "--all", "-n", ns, "--timeout=180s")
 

@@ -26,6 +26,9 @@ var (
 	devenv     *gexec.Session
 	// emulatorURL is where devenv's account server emulator listens.
 	emulatorURL string
+	// emulatorClientID and emulatorClientSecret are the emulator's root
+	// API client, for connection objects of the suite's own.
+	emulatorClientID, emulatorClientSecret string
 )
 
 func TestE2E(t *testing.T) {
@@ -57,6 +60,9 @@ var _ = BeforeSuite(func() {
 	m := regexp.MustCompile(`account server emulator at (http://\S+)`).FindSubmatch(devenv.Out.Contents())
 	Expect(m).NotTo(BeNil(), "devenv prints the emulator's URL")
 	emulatorURL = string(m[1])
+	c := regexp.MustCompile(`client_id: (\S+)\s+client_secret: (\S+)`).FindSubmatch(devenv.Out.Contents())
+	Expect(c).NotTo(BeNil(), "devenv prints the emulator's credentials")
+	emulatorClientID, emulatorClientSecret = string(c[1]), string(c[2])
 })
 
 // A failed spec leaves the state of every object of this API in its report:

@@ -24,10 +24,17 @@
   - accounts.tenant-operator.io
   resources:
   - accountservers
+  - apiclients
   - clusteraccountservers
+  - offeringitemquotas
+  - tenants
+  - usagereports
+  - users
   verbs:
   - get
   - list
+  - patch
+  - update
   - watch
 - apiGroups:
   - accounts.tenant-operator.io
@@ -43,20 +50,6 @@
   - get
   - patch
   - update
-- apiGroups:
-  - accounts.tenant-operator.io
-  resources:
-  - apiclients
-  - offeringitemquotas
-  - tenants
-  - usagereports
-  - users
-  verbs:
-  - get
-  - list
-  - patch
-  - update
-  - watch
 - apiGroups:
   - accounts.tenant-operator.io
   resources:

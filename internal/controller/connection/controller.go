@@ -7,6 +7,7 @@ package connection
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,6 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -39,6 +42,15 @@ const (
 	ReasonUnreachable        = "Unreachable"
 )
 
+// InUseFinalizer keeps a connection object while managed objects still
+// need it to delete their remote objects: deleting a namespace deletes its
+// AccountServer (and its credentials Secret) with the Tenants that use it.
+const InUseFinalizer = "accounts.tenant-operator.io/in-use"
+
+// retireRequeue is how often a connection object being deleted looks
+// again for the objects that still use it (from the cache: no request).
+const retireRequeue = 2 * time.Second
+
 // secretIndex indexes connection objects by every Secret they read
 // ("namespace/name"), so a changed Secret wakes exactly its connections.
 const secretIndex = ".spec.secretRefs"
@@ -53,8 +65,11 @@ const (
 
 // Reconciler reconciles one kind of connection object.
 type Reconciler[T conn.Object] struct {
-	Client   client.Client
-	Registry *conn.Registry
+	Client client.Client
+	// APIReader reads a namespace's state past the cache, on the rare path
+	// where a connection's Secret is gone.
+	APIReader client.Reader
+	Registry  *conn.Registry
 	// Watch runs the remote watch of every usable connection; nil when the
 	// manager polls each object instead (--drift-detection=poll).
 	Watch    *remotewatch.Hub
@@ -67,7 +82,7 @@ type Reconciler[T conn.Object] struct {
 	Items func(client.ObjectList) []T
 }
 
-// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=accountservers;clusteraccountservers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=accountservers;clusteraccountservers,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=accounts.tenant-operator.io,resources=accountservers/status;clusteraccountservers/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
@@ -76,7 +91,6 @@ type Reconciler[T conn.Object] struct {
 // Reconcile brings one connection object's status in line with what the
 // account server says of its credentials.
 func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
 	obj := r.New()
 	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -90,11 +104,34 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		}
 		return ctrl.Result{}, err
 	}
+	if obj.GetDeletionTimestamp() != nil {
+		return r.retire(ctx, obj)
+	}
+	if !controllerutil.ContainsFinalizer(obj, InUseFinalizer) {
+		base := obj.DeepCopyObject().(T)
+		controllerutil.AddFinalizer(obj, InUseFinalizer)
+		if err := r.Client.Patch(ctx, obj, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+	return r.sync(ctx, obj)
+}
+
+// sync checks the connection and records what it found in status.
+func (r *Reconciler[T]) sync(ctx context.Context, obj T) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
 	before := obj.ConnectionStatus().DeepCopy()
 	status := obj.ConnectionStatus()
 	status.ObservedGeneration = obj.GetGeneration()
 
 	c, checkErr := r.check(ctx, obj, status)
+	if checkErr != nil && r.keepsClient(ctx, obj, before) {
+		// Its namespace is being deleted, and the Secret with it: the
+		// client built before stays, so the objects being deleted with
+		// the namespace can still delete their remote objects.
+		log.Info("credentials gone with the namespace; keeping the client built before for the objects being deleted", "reason", checkErr.Error())
+		return ctrl.Result{RequeueAfter: retireRequeue}, nil
+	}
 	r.watch(obj, status, c, checkErr)
 	if checkErr == nil {
 		setConditions(status, obj.GetGeneration(), metav1.ConditionTrue, ReasonConnected,
@@ -126,6 +163,76 @@ func (r *Reconciler[T]) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.R
 		return ctrl.Result{}, checkErr
 	}
 	return ctrl.Result{RequeueAfter: conditions.Jitter(r.Registry.ResyncOf(obj))}, nil
+}
+
+// retire handles a connection object being deleted: it stays usable, and
+// keeps its finalizer, while managed objects still need it to delete their
+// remote objects; then it lets go.
+func (r *Reconciler[T]) retire(ctx context.Context, obj T) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(obj, InUseFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	key := conn.KeyOf(obj)
+	users, err := r.Registry.Users(ctx, key)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if len(users) == 0 {
+		r.Registry.Forget(key)
+		if r.Watch != nil {
+			r.Watch.Stop(key)
+		}
+		base := obj.DeepCopyObject().(T)
+		controllerutil.RemoveFinalizer(obj, InUseFinalizer)
+		return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, obj, client.MergeFrom(base)))
+	}
+	before := obj.ConnectionStatus().DeepCopy()
+	if r.Registry.Built(key) == nil || !meta.IsStatusConditionTrue(before.Conditions, v1.ConditionReady) {
+		// No usable client yet (the manager restarted, say): check as
+		// usual, and look again soon.
+		res, err := r.sync(ctx, obj)
+		if err == nil && (res.RequeueAfter == 0 || res.RequeueAfter > retireRequeue) {
+			res.RequeueAfter = retireRequeue
+		}
+		return res, err
+	}
+	// Deletion raised the generation: Ready again at this one, so the
+	// objects being deleted may use the connection, saying what it waits
+	// for.
+	status := obj.ConnectionStatus()
+	status.ObservedGeneration = obj.GetGeneration()
+	conditions.Ready(&status.Conditions, obj.GetGeneration(), ReasonConnected,
+		fmt.Sprintf("Acting in tenant %s (%s); being deleted, it waits for %d object(s) that still use it: %s",
+			status.TenantName, status.TenantID, len(users), summarize(users, 5)))
+	base := obj.DeepCopyObject().(T)
+	*base.ConnectionStatus() = *before
+	if _, err := conditions.PatchStatus(ctx, r.Client, base, obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: retireRequeue}, nil
+}
+
+// keepsClient says whether a connection whose check failed keeps the
+// client it built: it was Ready, and its namespace is being deleted (which
+// deletes its Secret while the objects that use it still need it).
+func (r *Reconciler[T]) keepsClient(ctx context.Context, obj T, before *v1.AccountServerStatus) bool {
+	if obj.GetNamespace() == "" || r.APIReader == nil || r.Registry.Built(conn.KeyOf(obj)) == nil ||
+		!meta.IsStatusConditionTrue(before.Conditions, v1.ConditionReady) {
+		return false
+	}
+	ns := &corev1.Namespace{}
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Name: obj.GetNamespace()}, ns); err != nil {
+		return false
+	}
+	return ns.DeletionTimestamp != nil
+}
+
+// summarize lists the first n names, and how many more there are.
+func summarize(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // check gets a token and the tenant the credentials act in, and records
@@ -214,7 +321,7 @@ func (r *Reconciler[T]) SetupWithManager(mgr ctrl.Manager, name string) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		// Our own status writes must not wake us again.
-		For(r.New(), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(r.New(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionStarted))).
 		// Only metadata: a Secret's data is read when needed, never cached.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.forSecret), builder.OnlyMetadata).
 		WithOptions(controller.Options{
@@ -222,6 +329,11 @@ func (r *Reconciler[T]) SetupWithManager(mgr ctrl.Manager, name string) error {
 		}).
 		Complete(r)
 }
+
+// deletionStarted passes the update that marks an object for deletion.
+var deletionStarted = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	return e.ObjectOld.GetDeletionTimestamp() == nil && e.ObjectNew.GetDeletionTimestamp() != nil
+}}
 
 func (r *Reconciler[T]) forSecret(ctx context.Context, s client.Object) []reconcile.Request {
 	list := r.NewList()
@@ -240,7 +352,7 @@ func (r *Reconciler[T]) forSecret(ctx context.Context, s client.Object) []reconc
 // watch, when not nil, runs the remote watch of each usable connection.
 func Setup(mgr ctrl.Manager, registry *conn.Registry, watch *remotewatch.Hub) error {
 	as := &Reconciler[*v1.AccountServer]{
-		Client: mgr.GetClient(), Registry: registry, Watch: watch, Recorder: mgr.GetEventRecorder("accountserver-controller"),
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Watch: watch, Recorder: mgr.GetEventRecorder("accountserver-controller"),
 		New:     func() *v1.AccountServer { return &v1.AccountServer{} },
 		NewList: func() client.ObjectList { return &v1.AccountServerList{} },
 		Items: func(l client.ObjectList) []*v1.AccountServer {
@@ -255,7 +367,7 @@ func Setup(mgr ctrl.Manager, registry *conn.Registry, watch *remotewatch.Hub) er
 		return err
 	}
 	cas := &Reconciler[*v1.ClusterAccountServer]{
-		Client: mgr.GetClient(), Registry: registry, Watch: watch, Recorder: mgr.GetEventRecorder("clusteraccountserver-controller"),
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Registry: registry, Watch: watch, Recorder: mgr.GetEventRecorder("clusteraccountserver-controller"),
 		New:     func() *v1.ClusterAccountServer { return &v1.ClusterAccountServer{} },
 		NewList: func() client.ObjectList { return &v1.ClusterAccountServerList{} },
 		Items: func(l client.ObjectList) []*v1.ClusterAccountServer {
