@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/managed"
 )
 
 // TTL is how long a connection's catalog is kept.
@@ -35,11 +36,34 @@ var (
 	inflight = map[*accountserver.Client]*fetch{}
 )
 
+// ReasonUnknownApplication stalls an object whose spec names an application
+// the server does not have, in every kind that names applications.
+const ReasonUnknownApplication = "UnknownApplication"
+
 // NotFoundError says no application has that name or ID.
 type NotFoundError struct{ Ref string }
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("no application is named or has the ID %q", e.Ref)
+	return fmt.Sprintf("no application is named or has the ID %s", e.Ref)
+}
+
+// Unknown is the refusal of refs, the names or IDs in field that no
+// application has: a Stalled error with reason UnknownApplication and one
+// message in every kind, which names the field, the refs and the
+// applications the server knows, e.g. "spec.applications: no application
+// is named or has the ID Cyber Protektion on the server; it knows Cyber
+// Protection, File Sync & Share".
+func Unknown(ctx context.Context, c *accountserver.Client, field string, refs []string) error {
+	catalog, err := Catalog(ctx, c)
+	if err != nil {
+		return err
+	}
+	known := make([]string, 0, len(catalog))
+	for _, a := range catalog {
+		known = append(known, a.Name)
+	}
+	return managed.Stalled(ReasonUnknownApplication, "%s: no application is named or has the ID %s on the server; it knows %s",
+		field, strings.Join(refs, ", "), strings.Join(known, ", "))
 }
 
 // Catalog returns the connection's applications, from the cache when fresh.

@@ -2,6 +2,7 @@ package applications
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
+	"github.com/tenant-operator/tenant-operator/internal/managed"
 )
 
 // TestCatalogIsReadOnceByConcurrentCallers holds the server's answer to the
@@ -73,4 +75,29 @@ func TestCatalogIsReadOnceByConcurrentCallers(t *testing.T) {
 			t.Errorf("caller %d: %d applications, error %v", i, got[i], errs[i])
 		}
 	}
+}
+
+// TestUnknownIsOneMessageForEveryKind: the refusal names the field, the
+// unknown refs and every application the server knows, with reason
+// UnknownApplication, whichever kind asks.
+func TestUnknownIsOneMessageForEveryKind(t *testing.T) {
+	g := NewWithT(t)
+	emu := emulator.New(emulator.Options{})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	boot := emu.Bootstrap()
+	c, err := accountserver.New(accountserver.Config{URL: srv.URL, ClientID: boot.ClientID, ClientSecret: boot.ClientSecret, RequestsPerSecond: 1000, Burst: 1000})
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx := context.Background()
+
+	_, err = Resolve(ctx, c, "Tape Robot")
+	var nf *NotFoundError
+	g.Expect(errors.As(err, &nf)).To(BeTrue(), "an unknown name is a NotFoundError, got %v", err)
+
+	err = Unknown(ctx, c, "spec.items[].application", []string{"Tape Robot", "Punch Cards"})
+	var stalled *managed.StalledError
+	g.Expect(errors.As(err, &stalled)).To(BeTrue(), "want a Stalled error, got %v", err)
+	g.Expect(stalled.Reason).To(Equal(ReasonUnknownApplication))
+	g.Expect(stalled.Message).To(Equal("spec.items[].application: no application is named or has the ID Tape Robot, Punch Cards on the server; " +
+		"it knows Cyber Protection, File Sync & Share, Disaster Recovery"))
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // Condition reasons of the ApiClient kind.
-const ReasonTenantMismatch = "TenantMismatch"
+const ReasonTenantMismatch = tenant.ReasonTenantMismatch
 
 // SecretIndex indexes ApiClients by the Secret they write.
 const SecretIndex = ".spec.secretName"
@@ -88,7 +88,7 @@ func (e *External) own(ctx context.Context, req *request) ([]accountserver.APICl
 // CanAdopt refuses a client of another tenant: clients do not move.
 func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 	if want := req.Resolved.tenantID; r.client != nil && r.client.TenantID != want {
-		return managed.Stalled(ReasonTenantMismatch, "API client %s acts in tenant %s, not %s; clients cannot move between tenants", r.id, r.client.TenantID, want)
+		return tenant.Mismatch("ApiClient", r.id, r.client.TenantID, want)
 	}
 	return nil
 }

@@ -178,7 +178,8 @@ var _ = Describe("ApiClient", func() {
 		})).To(Succeed())
 		Expect(suite.K8s.Create(ctx, c)).To(Succeed())
 		cond := testenv.ExpectStalled(suite, c, managed.ReasonNotOwned)
-		Expect(cond.Message).To(ContainSubstring(c.Spec.SecretName))
+		Expect(cond.Message).To(Equal("Secret "+c.Spec.SecretName+" exists and is not owned by this object; delete it or choose another name"),
+			"worded as managed.WriteOwned words it for every kind")
 		Expect(liveClientsOf(testenv.Fresh(suite, Default, c))).To(BeEmpty())
 		Expect(secretOf(Default, c).Data).To(HaveKeyWithValue("keep", []byte("me")))
 	})
@@ -189,7 +190,9 @@ var _ = Describe("ApiClient", func() {
 			c.Spec.AccountServerRef = testenv.ConnectionRef(conn)
 		})
 		Expect(suite.K8s.Create(ctx, c)).To(Succeed())
-		testenv.ExpectStalled(suite, c, managed.ReasonOutsideScope)
+		Expect(testenv.ExpectStalled(suite, c, managed.ReasonOutsideScope).Message).To(Equal(
+			"tenant "+suite.Boot.RootTenantID+" lies outside the subtree of tenant "+suite.Boot.TenantID+" that the connection acts in"),
+			"worded as for a Tenant's parent")
 		Expect(liveClientsOf(testenv.Fresh(suite, Default, c))).To(BeEmpty())
 	})
 })

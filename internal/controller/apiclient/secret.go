@@ -145,7 +145,9 @@ func (e *External) checkSecretOwner(ctx context.Context, obj *v1.ApiClient) erro
 	case err != nil:
 		return err
 	case !metav1.IsControlledBy(meta, obj):
-		return managed.Stalled(managed.ReasonNotOwned, "Secret %s exists and is not owned by this ApiClient; delete it or choose another secretName", obj.Spec.SecretName)
+		// Worded as managed.WriteOwned words it, for the ConfigMap of a
+		// UsageReport too: one message for the reason in every kind.
+		return managed.Stalled(managed.ReasonNotOwned, "Secret %s exists and is not owned by this object; delete it or choose another name", obj.Spec.SecretName)
 	}
 	return nil
 }

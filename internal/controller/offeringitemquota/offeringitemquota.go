@@ -31,7 +31,7 @@ import (
 const (
 	ReasonNotAvailable       = "NotAvailable"
 	ReasonUnknownItem        = "UnknownItem"
-	ReasonUnknownApplication = "UnknownApplication"
+	ReasonUnknownApplication = applications.ReasonUnknownApplication
 	ReasonItemClaimed        = "ItemClaimed"
 	ReasonEditionBlocked     = "EditionBlocked"
 )
@@ -99,22 +99,35 @@ func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err
 	}
 	q := req.Object
 	seen := map[key]bool{}
+	var unknown []string
 	for _, it := range q.Spec.Items {
 		appID, err := appID(ctx, req, it.Application)
 		if err != nil {
 			return resolved{}, err
 		}
+		if appID == "" {
+			if !slices.Contains(unknown, it.Application) {
+				unknown = append(unknown, it.Application)
+			}
+			continue
+		}
 		d := toDesired(appID, it)
 		if seen[d.key] {
-			return resolved{}, managed.Stalled(managed.ReasonInvalidSpec, "item %s of %s is listed twice", it.Name, it.Application)
+			return resolved{}, managed.Stalled(managed.ReasonInvalidSpec, "spec.items: item %s of %s is listed twice", it.Name, it.Application)
 		}
 		seen[d.key] = true
 		res.items = append(res.items, d)
+	}
+	if len(unknown) > 0 {
+		return resolved{}, applications.Unknown(ctx, req.Conn.Client, "spec.items[].application", unknown)
 	}
 	if ed := q.Spec.Edition; ed != nil {
 		appID, err := appID(ctx, req, ed.Application)
 		if err != nil {
 			return resolved{}, err
+		}
+		if appID == "" {
+			return resolved{}, applications.Unknown(ctx, req.Conn.Client, "spec.edition.application", []string{ed.Application})
 		}
 		res.editionApp, res.edition = appID, ed.Name
 	}
@@ -124,11 +137,13 @@ func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err
 	return res, e.checkClaims(ctx, req, res.tenantID)
 }
 
+// appID is the ID of the application ref names; "" when none has that name
+// or ID.
 func appID(ctx context.Context, req *request, ref string) (string, error) {
 	app, err := applications.Resolve(ctx, req.Conn.Client, ref)
 	var nf *applications.NotFoundError
 	if errors.As(err, &nf) {
-		return "", managed.Stalled(ReasonUnknownApplication, "%s", err.Error())
+		return "", nil
 	}
 	return app.ID, err
 }
@@ -235,7 +250,7 @@ func readsUsage(q *v1.OfferingItemQuota, resync time.Duration, now time.Time) bo
 // CanAdopt accepts the items of the spec's tenant only.
 func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 	if want := req.Resolved.tenantID; r.tenantID != want {
-		return managed.Stalled(managed.ReasonInvalidSpec, "importID %s is not the tenant %s the spec names", r.tenantID, want)
+		return managed.Stalled(managed.ReasonInvalidSpec, "spec.importID: tenant %s is not tenant %s that the spec names", r.tenantID, want)
 	}
 	return nil
 }

@@ -168,9 +168,11 @@ var _ = Describe("OfferingItemQuota", func() {
 	})
 
 	It("stalls on an unknown application or item", func() {
-		q := quotaFor(customer, item("Tape Robot", "cartridges", nil, nil))
+		q := quotaFor(customer, item("Tape Robot", "cartridges", nil, nil), item(cp, "workstations", nil, nil), item("Tape Robot", "drives", nil, nil), item("Punch Cards", "decks", nil, nil))
 		Expect(suite.K8s.Create(ctx, q)).To(Succeed())
-		Expect(testenv.ExpectStalled(suite, q, oiq.ReasonUnknownApplication).Message).To(ContainSubstring("Tape Robot"))
+		Expect(testenv.ExpectStalled(suite, q, oiq.ReasonUnknownApplication).Message).To(And(
+			HavePrefix("spec.items[].application: no application is named or has the ID Tape Robot, Punch Cards on the server; it knows "),
+			ContainSubstring("Cyber Protection")), "every unknown name once, and the known ones, as a Tenant says it")
 		r := quotaFor(customer, item(cp, "floppies", nil, nil))
 		Expect(suite.K8s.Create(ctx, r)).To(Succeed())
 		Expect(testenv.ExpectStalled(suite, r, oiq.ReasonUnknownItem).Message).To(ContainSubstring("floppies"))

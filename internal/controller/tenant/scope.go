@@ -148,11 +148,40 @@ func CheckScope(ctx context.Context, conn *connection.Connection, tenantID strin
 	_, err := conn.Client.GetTenant(ctx, tenantID)
 	switch {
 	case accountserver.IsForbidden(err):
-		return managed.Stalled(managed.ReasonOutsideScope, "tenant %s lies outside the subtree of tenant %s that the connection acts in", tenantID, conn.TenantID)
+		return OutsideScope(tenantID, conn.TenantID)
 	case accountserver.IsNotFound(err):
-		return managed.Stalled(ReasonParentNotFound, "tenant %s does not exist on the server", tenantID)
+		return NotFound(tenantID)
 	}
 	return err
+}
+
+// The refusals below read the same in every kind: a Tenant's parent and
+// the tenant a User, ApiClient, OfferingItemQuota or UsageReport names are
+// both "tenant <id>". Kubernetes objects are named "<Kind> <name>", or
+// "<Kind> <namespace>/<name>" when the namespace may differ; names and IDs
+// are never quoted.
+
+// NotFound is the refusal of a tenant that does not exist on the server:
+// Stalled with reason ParentNotFound.
+func NotFound(tenantID string) error {
+	return managed.Stalled(ReasonParentNotFound, "tenant %s does not exist on the server", tenantID)
+}
+
+// OutsideScope is the refusal of a tenant the connection cannot reach:
+// Stalled with reason OutsideScope.
+func OutsideScope(tenantID, connTenantID string) error {
+	return managed.Stalled(managed.ReasonOutsideScope, "tenant %s lies outside the subtree of tenant %s that the connection acts in", tenantID, connTenantID)
+}
+
+// ReasonTenantMismatch stalls an object whose remote object, found or
+// imported, belongs to another tenant than the one its spec names.
+const ReasonTenantMismatch = "TenantMismatch"
+
+// Mismatch is the refusal of a remote object of kind (User, ApiClient)
+// that belongs to tenant has, not to want, the tenant the spec names:
+// Stalled with reason TenantMismatch.
+func Mismatch(kind, id, has, want string) error {
+	return managed.Stalled(ReasonTenantMismatch, "%s %s belongs to tenant %s, not to tenant %s that the spec names; it cannot move between tenants", kind, id, has, want)
 }
 
 // CheckTenant is CheckScope for tenantID, the tenant o names, without the
@@ -192,7 +221,7 @@ func vouches(ctx context.Context, reader client.Reader, conn *connection.Connect
 // refusal (nothing was made), not an error to retry.
 func MissingTenant(err error, tenantID string) error {
 	if accountserver.IsNotFound(err) {
-		return managed.Stalled(ReasonParentNotFound, "tenant %s does not exist on the server", tenantID)
+		return NotFound(tenantID)
 	}
 	return err
 }

@@ -172,8 +172,10 @@ func TestCheckTenant(t *testing.T) {
 		noRef    bool
 		tenantID string
 		// gets is how many GET /tenants/{id} the check sends.
-		gets       int
-		wantReason string
+		gets int
+		// wantMessage is the refusal's message, the same for every kind.
+		wantMessage string
+		wantReason  string
 	}{
 		"ReadyOnTheSameConnection": {
 			reason: "The Tenant's own reconcile read the tenant through this connection.",
@@ -193,18 +195,20 @@ func TestCheckTenant(t *testing.T) {
 			gets:   1,
 		},
 		"RawTenantIDMissing": {
-			reason:     "A tenantID that does not exist is refused before any write.",
-			noRef:      true,
-			tenantID:   missing,
-			gets:       1,
-			wantReason: ReasonParentNotFound,
+			reason:      "A tenantID that does not exist is refused before any write.",
+			noRef:       true,
+			tenantID:    missing,
+			gets:        1,
+			wantReason:  ReasonParentNotFound,
+			wantMessage: "tenant " + missing + " does not exist on the server",
 		},
 		"RawTenantIDOutside": {
-			reason:     "A tenantID outside the connection's subtree is refused before any write.",
-			noRef:      true,
-			tenantID:   boot.RootTenantID,
-			gets:       1,
-			wantReason: managed.ReasonOutsideScope,
+			reason:      "A tenantID outside the connection's subtree is refused before any write.",
+			noRef:       true,
+			tenantID:    boot.RootTenantID,
+			gets:        1,
+			wantReason:  managed.ReasonOutsideScope,
+			wantMessage: "tenant " + boot.RootTenantID + " lies outside the subtree of tenant " + boot.TenantID + " that the connection acts in",
 		},
 		"ReadyOnAnotherConnection": {
 			reason: "A Tenant Ready on another connection says nothing about this one.",
@@ -266,16 +270,19 @@ func TestCheckTenant(t *testing.T) {
 
 			before := getTenants(emu, boot.ClientID)
 			err := Scope[*v1.User]{Reader: reader}.CheckTenant(ctx, conn, u, id)
-			gotReason := ""
+			gotReason, gotMessage := "", ""
 			if err != nil {
 				var s *managed.StalledError
 				if !errors.As(err, &s) {
 					t.Fatalf("%s: unexpected error %v", tc.reason, err)
 				}
-				gotReason = s.Reason
+				gotReason, gotMessage = s.Reason, s.Message
 			}
 			if diff := cmp.Diff(tc.wantReason, gotReason); diff != "" {
 				t.Errorf("%s: reason (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.wantMessage, gotMessage); diff != "" {
+				t.Errorf("%s: message (-want +got):\n%s", tc.reason, diff)
 			}
 			if diff := cmp.Diff(tc.gets, getTenants(emu, boot.ClientID)-before); diff != "" {
 				t.Errorf("%s: GET /tenants/{id} sent (-want +got):\n%s", tc.reason, diff)

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,7 +24,7 @@ import (
 
 // Condition reasons of a tenant's services and branding.
 const (
-	ReasonUnknownApplication = "UnknownApplication"
+	ReasonUnknownApplication = applications.ReasonUnknownApplication
 	ReasonLogoNotFound       = "LogoNotFound"
 	ReasonLogoKeyMissing     = "LogoKeyMissing"
 	ReasonInvalidLogo        = "InvalidLogo"
@@ -116,16 +115,7 @@ func resolveApplications(ctx context.Context, req *request, refs []string) ([]st
 		}
 	}
 	if len(unknown) > 0 {
-		catalog, err := applications.Catalog(ctx, req.Conn.Client)
-		if err != nil {
-			return nil, err
-		}
-		var known []string
-		for _, a := range catalog {
-			known = append(known, a.Name)
-		}
-		return nil, managed.Stalled(ReasonUnknownApplication, "spec.applications: no application is named or has the ID %s on the server; it knows %s",
-			strings.Join(unknown, ", "), strings.Join(known, ", "))
+		return nil, applications.Unknown(ctx, req.Conn.Client, "spec.applications", unknown)
 	}
 	return ids, nil
 }
@@ -173,10 +163,10 @@ func (e *External) loadLogo(ctx context.Context, t *v1.Tenant, l *logo, uploaded
 	}
 	value := data[key]
 	if len(value) == 0 {
-		return managed.Stalled(ReasonLogoKeyMissing, "branding logo: %s %s has no key %s", kind, name, key)
+		return managed.Stalled(ReasonLogoKeyMissing, "spec.branding.logo: %s %s has no key %s", kind, name, key)
 	}
 	if !bytes.HasPrefix(value, pngSignature) {
-		return managed.Stalled(ReasonInvalidLogo, "branding logo: key %s of %s %s is not a PNG image", key, kind, name)
+		return managed.Stalled(ReasonInvalidLogo, "spec.branding.logo: key %s of %s %s is not a PNG image", key, kind, name)
 	}
 	sum := sha256.Sum256(value)
 	l.source, l.sha, l.data = logoSource(kind, name, key, rv), hex.EncodeToString(sum[:]), value
@@ -185,7 +175,7 @@ func (e *External) loadLogo(ctx context.Context, t *v1.Tenant, l *logo, uploaded
 
 func logoReadError(err error, kind, name string) error {
 	if apierrors.IsNotFound(err) {
-		return managed.Stalled(ReasonLogoNotFound, "branding logo: %s %s not found", kind, name)
+		return managed.Stalled(ReasonLogoNotFound, "spec.branding.logo: %s %s not found", kind, name)
 	}
 	return err
 }

@@ -87,7 +87,9 @@ var _ = Describe("Tenant services and branding", func() {
 		By("stalling on a name the server does not know, without writing")
 		writes := len(writesBy(clientID))
 		modify(c, func(t *v1.Tenant) { t.Spec.Applications = []string{"Cyber Protection", "Quantum Backup"} })
-		Expect(expectStalled(c, tenant.ReasonUnknownApplication).Message).To(And(ContainSubstring("Quantum Backup"), ContainSubstring("Cyber Protection")))
+		Expect(expectStalled(c, tenant.ReasonUnknownApplication).Message).To(And(
+			HavePrefix("spec.applications: no application is named or has the ID Quantum Backup on the server; it knows "),
+			ContainSubstring("Cyber Protection")), "the field, the unknown name and the known ones, as OfferingItemQuota says it")
 		Expect(writesBy(clientID)).To(HaveLen(writes))
 		Expect(emu.Bindings(id)).To(Equal([]string{emulator.CyberProtectionAppID}))
 

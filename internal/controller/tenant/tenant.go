@@ -86,7 +86,7 @@ func ConnectionOf(ctx context.Context, reader client.Reader, t *v1.Tenant) (v1.A
 		}
 		cur = parent
 	}
-	return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec, "parentRef chain is longer than %d or has a cycle", maxDepth)
+	return v1.AccountServerReference{}, managed.Stalled(managed.ReasonInvalidSpec, "spec.parentRef: the chain of parents is longer than %d or has a cycle", maxDepth)
 }
 
 func (e *External) parent(ctx context.Context, t *v1.Tenant) (*v1.Tenant, error) {
@@ -151,6 +151,7 @@ func (e *External) Resolve(ctx context.Context, req *request) (resolved, error) 
 // ancestors returns the names from the connection's tenant down to id,
 // failing with OutsideScope when id is not in the connection's subtree.
 func (e *External) ancestors(ctx context.Context, req *request, id string) ([]string, error) {
+	parent := id
 	var names []string
 	for range maxDepth {
 		if id == req.Conn.TenantID {
@@ -159,9 +160,9 @@ func (e *External) ancestors(ctx context.Context, req *request, id string) ([]st
 		t, err := req.Conn.Client.GetTenant(ctx, id)
 		switch {
 		case accountserver.IsForbidden(err):
-			return nil, managed.Stalled(managed.ReasonOutsideScope, "parent tenant %s lies outside the subtree of tenant %s that the connection acts in", id, req.Conn.TenantID)
+			return nil, OutsideScope(id, req.Conn.TenantID)
 		case accountserver.IsNotFound(err):
-			return nil, managed.Stalled(ReasonParentNotFound, "parent tenant %s does not exist on the server", id)
+			return nil, NotFound(id)
 		case err != nil:
 			return nil, err
 		}
@@ -171,7 +172,7 @@ func (e *External) ancestors(ctx context.Context, req *request, id string) ([]st
 		}
 		id = t.ParentID
 	}
-	return nil, managed.Stalled(managed.ReasonOutsideScope, "parent tenant lies outside the subtree of tenant %s that the connection acts in", req.Conn.TenantID)
+	return nil, OutsideScope(parent, req.Conn.TenantID)
 }
 
 // Observe reads the tenant, its pricing when the spec sets a currency, and

@@ -209,7 +209,14 @@ var _ = Describe("Tenant", func() {
 	It("refuses, before any write, a parent or an import outside the connection's subtree", func() {
 		outside := tenantOn(conn, uniq("outside"), v1.TenantPartner, func(t *v1.Tenant) { t.Spec.ParentID = boot.RootTenantID })
 		Expect(k8s.Create(ctx, outside)).To(Succeed())
-		expectStalled(outside, managed.ReasonOutsideScope)
+		Expect(expectStalled(outside, managed.ReasonOutsideScope).Message).To(Equal(
+			"tenant "+boot.RootTenantID+" lies outside the subtree of tenant "+boot.TenantID+" that the connection acts in"),
+			"worded as for every kind that names a tenant")
+
+		missing := tenantOn(conn, uniq("orphan"), v1.TenantCustomer, func(t *v1.Tenant) { t.Spec.ParentID = "6a0f4a5e-0000-4000-8000-000000000000" })
+		Expect(k8s.Create(ctx, missing)).To(Succeed())
+		Expect(expectStalled(missing, tenant.ReasonParentNotFound).Message).To(Equal(
+			"tenant 6a0f4a5e-0000-4000-8000-000000000000 does not exist on the server"), "worded as for every kind that names a tenant")
 
 		imported := tenantOn(conn, uniq("import-root"), v1.TenantPartner, func(t *v1.Tenant) { t.Spec.ImportID = boot.RootTenantID })
 		Expect(k8s.Create(ctx, imported)).To(Succeed())

@@ -14,13 +14,13 @@ import (
 func (e *External) readPassword(ctx context.Context, u *v1.User, res *resolved) error {
 	ref := u.Spec.Activation.PasswordSecretRef
 	if ref == nil {
-		return managed.Stalled(managed.ReasonInvalidSpec, "activation.method Password needs passwordSecretRef")
+		return managed.Stalled(managed.ReasonInvalidSpec, "spec.activation: method Password needs passwordSecretRef")
 	}
 	data, rv, err := managed.ReadIfChanged(ctx, e.Reader, e.Direct, managed.DataSource{Kind: "Secret", Namespace: u.Namespace, Name: ref.Name},
 		func(rv string) bool { return secretVersion(ref, rv) == u.Status.PasswordSecretVersion })
 	switch {
 	case apierrors.IsNotFound(err):
-		return managed.Stalled(ReasonPasswordSecretMissing, "password Secret %s not found", ref.Name)
+		return managed.Stalled(ReasonPasswordSecretMissing, "spec.activation.passwordSecretRef: Secret %s not found", ref.Name)
 	case err != nil:
 		return err
 	case data == nil:
@@ -28,7 +28,7 @@ func (e *External) readPassword(ctx context.Context, u *v1.User, res *resolved) 
 	}
 	value, ok := data[ref.Key]
 	if !ok || len(value) == 0 {
-		return managed.Stalled(ReasonPasswordKeyMissing, "password Secret %s has no key %s", ref.Name, ref.Key)
+		return managed.Stalled(ReasonPasswordKeyMissing, "spec.activation.passwordSecretRef: Secret %s has no key %s", ref.Name, ref.Key)
 	}
 	res.password, res.passwordVersion = string(value), secretVersion(ref, rv)
 	return nil

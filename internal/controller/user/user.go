@@ -27,7 +27,7 @@ const (
 	ReasonLoginTaken            = "LoginTaken"
 	ReasonPasswordSecretMissing = "PasswordSecretNotFound"
 	ReasonPasswordKeyMissing    = "PasswordKeyMissing"
-	ReasonTenantMismatch        = "TenantMismatch"
+	ReasonTenantMismatch        = tenant.ReasonTenantMismatch
 )
 
 // PasswordSecretIndex indexes Users by the Secret holding their password.
@@ -126,7 +126,7 @@ func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error
 // CanAdopt refuses a user of another tenant: users do not move.
 func (e *External) CanAdopt(_ context.Context, req *request, r *remote) error {
 	if want := req.Resolved.tenantID; r.user.TenantID != want {
-		return managed.Stalled(ReasonTenantMismatch, "user %s belongs to tenant %s, not %s; users cannot move between tenants", r.user.ID, r.user.TenantID, want)
+		return tenant.Mismatch("User", r.user.ID, r.user.TenantID, want)
 	}
 	return nil
 }
