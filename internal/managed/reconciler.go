@@ -369,9 +369,9 @@ func (r *Reconciler[O, R, X]) observeOrCreate(ctx context.Context, req *Request[
 		remote, err := r.observe(ctx, req, m.ImportID, true)
 		switch {
 		case accountserver.IsNotFound(err):
-			return zero, Stalled(ReasonImportNotFound, "importID %s: no such %s on the server", m.ImportID, r.Kind)
+			return zero, Stalled(ReasonImportNotFound, "spec.importID: %s %s does not exist on the server", r.Kind, m.ImportID)
 		case accountserver.IsForbidden(err):
-			return zero, Stalled(ReasonOutsideScope, "importID %s lies outside the subtree of tenant %s that the connection acts in", m.ImportID, req.Conn.TenantID)
+			return zero, Stalled(ReasonOutsideScope, "spec.importID: %s %s lies outside the subtree of tenant %s that the connection acts in", r.Kind, m.ImportID, req.Conn.TenantID)
 		case err != nil:
 			return zero, err
 		}

@@ -706,7 +706,7 @@ func TestReconcile(t *testing.T) {
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errNotFound }},
 			want: want{
 				state:   state{ObservedGeneration: generation, Conditions: stalled(ReasonImportNotFound), Finalizers: fin},
-				message: "importID imp-1: no such Tenant on the server",
+				message: "spec.importID: Tenant imp-1 does not exist on the server",
 				calls:   resolvedCalls("Observe(imp-1)")},
 		},
 		"ImportOutsideScope": {
@@ -715,7 +715,7 @@ func TestReconcile(t *testing.T) {
 			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errForbidden }},
 			want: want{
 				state:   state{ObservedGeneration: generation, Conditions: stalled(ReasonOutsideScope), Finalizers: fin},
-				message: "importID imp-1 lies outside the subtree of tenant root-tenant",
+				message: "spec.importID: Tenant imp-1 lies outside the subtree of tenant root-tenant",
 				calls:   resolvedCalls("Observe(imp-1)")},
 		},
 		"ImportTransient": {

@@ -173,7 +173,7 @@ func (e *External) checkClaims(ctx context.Context, req *request, tenantID strin
 			for _, it := range other.Spec.Items {
 				for _, mine := range q.Spec.Items {
 					if strings.EqualFold(it.Application, mine.Application) && it.Name == mine.Name && it.InfraID == mine.InfraID {
-						return managed.Stalled(ReasonItemClaimed, "item %s of %s is already managed by OfferingItemQuota %s/%s", mine.Name, mine.Application, other.Namespace, other.Name)
+						return managed.Stalled(ReasonItemClaimed, "OfferingItemQuota %s/%s already manages item %s of %s; this one takes over when that one no longer does", other.Namespace, other.Name, mine.Name, mine.Application)
 					}
 				}
 			}
