@@ -100,8 +100,15 @@ func main() {
 		PprofBindAddress:       pprofAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "tenant-operator.accounts.tenant-operator.io",
-		Cache:                  operator.CacheOptions(splitList(watchNamespaces), namespace),
-		MapperProvider:         operator.NewRESTMapper,
+		// The lease lives in the operator's namespace: in a pod it is the
+		// pod's, outside a cluster --namespace says it (controller-runtime
+		// would otherwise look for a service account namespace and exit).
+		LeaderElectionNamespace: namespace,
+		// A stopping leader hands over at once instead of after the lease
+		// expires; it exits right after, so nothing runs on without it.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         operator.CacheOptions(splitList(watchNamespaces), namespace),
+		MapperProvider:                operator.NewRESTMapper,
 	})
 	if err != nil {
 		log.Error(err, "unable to create manager")
