@@ -28,6 +28,7 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	conn "github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 	"github.com/tenant-operator/tenant-operator/internal/operator"
 )
 
@@ -56,7 +57,7 @@ type mode struct {
 	timing     *timing               // how long the emulator took to answer the mode's requests
 	partnerID  string
 	clientID   string
-	mgr        *manager
+	mgr        *harness.Manager
 	flags      []string // the manager's flags of the current phase
 	// kicks records the objects found stuck waiting for a Ready
 	// connection, which the benchmark woke (see unstick).
@@ -186,7 +187,7 @@ func (b *bench) setup(ctx context.Context) error {
 		if m.admin, err = accountserver.New(accountserver.Config{URL: adminURL, ClientID: boot.ClientID, ClientSecret: boot.ClientSecret, RequestsPerSecond: 1000, Burst: 1000}); err != nil {
 			return err
 		}
-		m.mgr = &manager{name: name, bin: cfg.manager, kubeconfig: b.kubeconfig, logDir: cfg.workDir}
+		m.mgr = &harness.Manager{Name: name, Bin: cfg.manager, Kubeconfig: b.kubeconfig, LogDir: cfg.workDir}
 		b.modes = append(b.modes, m)
 		namespaces = append(namespaces, m.ns)
 	}
@@ -202,7 +203,7 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	return b.forModes(ctx, func(ctx context.Context, m *mode) error {
 		m.flags = b.managerFlags(m, false)
-		if err := m.mgr.start(ctx, m.flags); err != nil {
+		if err := m.mgr.Start(ctx, m.flags); err != nil {
 			return err
 		}
 		return b.waitConnection(ctx, m)
@@ -294,7 +295,7 @@ func rateLimit(rps float64) v1.RateLimit {
 // managerFlags are the mode's flags; lifted raises the Kubernetes client
 // budget for seeding.
 func (b *bench) managerFlags(m *mode, lifted bool) []string {
-	flags := []string{"--watch-namespaces=" + m.ns, "--namespace=" + m.ns}
+	flags := []string{"--leader-elect=false", "--watch-namespaces=" + m.ns, "--namespace=" + m.ns}
 	if b.feat.driftDetection {
 		flags = append(flags, "--drift-detection="+m.name)
 	}
@@ -308,8 +309,8 @@ func (b *bench) managerFlags(m *mode, lifted bool) []string {
 // current generation.
 func (b *bench) waitConnection(ctx context.Context, m *mode) error {
 	var last string
-	err := poll(ctx, 200*time.Millisecond, time.Minute, func() (bool, error) {
-		if err := m.mgr.alive(); err != nil {
+	err := harness.Poll(ctx, 200*time.Millisecond, time.Minute, func() (bool, error) {
+		if err := m.mgr.Alive(); err != nil {
 			return false, err
 		}
 		as := &v1.AccountServer{}
@@ -369,9 +370,9 @@ func (b *bench) restore(ctx context.Context) error {
 // restartManagers stops every manager and starts it again with flags.
 func (b *bench) restartManagers(ctx context.Context, lifted bool) error {
 	return b.forModes(ctx, func(ctx context.Context, m *mode) error {
-		m.mgr.stop()
+		m.mgr.Stop()
 		m.flags = b.managerFlags(m, lifted)
-		return m.mgr.start(ctx, m.flags)
+		return m.mgr.Start(ctx, m.flags)
 	})
 }
 
@@ -432,25 +433,25 @@ func (b *bench) unstick(ctx context.Context, m *mode, step string) error {
 func (b *bench) quiesce(ctx context.Context, label string, timeout time.Duration) error {
 	return b.forModes(ctx, func(ctx context.Context, m *mode) error {
 		quiet := 0
-		var last sample
-		err := poll(ctx, 500*time.Millisecond, timeout, func() (bool, error) {
-			if err := m.mgr.alive(); err != nil {
+		var last harness.Sample
+		err := harness.Poll(ctx, 500*time.Millisecond, timeout, func() (bool, error) {
+			if err := m.mgr.Alive(); err != nil {
 				return false, err
 			}
-			s, err := m.mgr.sample(ctx)
+			s, err := m.mgr.Sample(ctx)
 			if err != nil {
 				return false, err
 			}
 			last = s
-			if s.queued == 0 && s.active == 0 {
+			if s.Queued == 0 && s.Active == 0 {
 				quiet++
 			} else {
 				quiet = 0
 			}
 			return quiet >= 3, nil
 		})
-		if err != nil && ctx.Err() == nil && m.mgr.alive() == nil {
-			b.logf("[%s] %s: still busy after %s (%.0f queued, %.0f running); going on", m.name, label, timeout, last.queued, last.active)
+		if err != nil && ctx.Err() == nil && m.mgr.Alive() == nil {
+			b.logf("[%s] %s: still busy after %s (%.0f queued, %.0f running); going on", m.name, label, timeout, last.Queued, last.Active)
 			return nil
 		}
 		return err
@@ -486,7 +487,7 @@ func (b *bench) close() {
 	b.closeOnce.Do(func() {
 		var wg sync.WaitGroup
 		for _, m := range b.modes {
-			wg.Go(m.mgr.kill)
+			wg.Go(m.mgr.Kill)
 		}
 		wg.Wait()
 		if b.stopCache != nil {
@@ -506,7 +507,7 @@ func (b *bench) close() {
 // showLogs prints the end of every manager's latest log.
 func (b *bench) showLogs(w io.Writer) {
 	for _, m := range b.modes {
-		path, tail := m.mgr.tail(40)
+		path, tail := m.mgr.Tail(40)
 		if path == "" {
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 // farFuture ends the log windows that are still open.
@@ -64,8 +65,8 @@ func (b *bench) waitReady(ctx context.Context, m *mode, label, prefix string, wa
 	}
 	var last time.Time
 	lastPrint, lastProgress, lastReady := time.Now(), time.Now(), -1
-	err := poll(ctx, 200*time.Millisecond, b.cfg.timeout, func() (bool, error) {
-		if err := m.mgr.alive(); err != nil {
+	err := harness.Poll(ctx, 200*time.Millisecond, b.cfg.timeout, func() (bool, error) {
+		if err := m.mgr.Alive(); err != nil {
 			return false, err
 		}
 		ready := 0
@@ -125,9 +126,9 @@ func (b *bench) restoreQuietly(ctx context.Context, label string) error {
 func (b *bench) hold(ctx context.Context, d time.Duration, label string) error {
 	end := time.Now().Add(d)
 	lastPrint := time.Now()
-	return poll(ctx, time.Second, d+time.Minute, func() (bool, error) {
+	return harness.Poll(ctx, time.Second, d+time.Minute, func() (bool, error) {
 		for _, m := range b.modes {
-			if err := m.mgr.alive(); err != nil {
+			if err := m.mgr.Alive(); err != nil {
 				return false, err
 			}
 		}
@@ -195,7 +196,7 @@ func (b *bench) interactive(ctx context.Context, rs *results) error {
 			if drained && i >= cfg.minEdits {
 				break
 			}
-			if err := m.mgr.alive(); err != nil {
+			if err := m.mgr.Alive(); err != nil {
 				return err
 			}
 			name := targets[i]
@@ -215,7 +216,7 @@ func (b *bench) interactive(ctx context.Context, rs *results) error {
 		for i := range delays {
 			delays[i] = math.Inf(1)
 		}
-		_ = poll(ctx, 500*time.Millisecond, cfg.editCap, func() (bool, error) {
+		_ = harness.Poll(ctx, 500*time.Millisecond, cfg.editCap, func() (bool, error) {
 			reqs := b.requests(m, start, farFuture)
 			done := true
 			for i, e := range edits {
@@ -374,7 +375,7 @@ func (b *bench) measureIdle(ctx context.Context, window time.Duration, label str
 	}
 	k0 := map[string]int64{}
 	for _, m := range b.modes {
-		k, err := m.mgr.kubeWrites(ctx)
+		k, err := m.mgr.KubeWrites(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -388,7 +389,7 @@ func (b *bench) measureIdle(ctx context.Context, window time.Duration, label str
 	t1 := time.Now()
 	out := map[string]idleFigures{}
 	for _, m := range b.modes {
-		k1, err := m.mgr.kubeWrites(ctx)
+		k1, err := m.mgr.KubeWrites(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -462,8 +463,8 @@ func (b *bench) drift(ctx context.Context, rs *results) error {
 			delays[i] = math.Inf(1)
 		}
 		lastPrint := time.Now()
-		_ = poll(ctx, time.Second, cfg.driftCap, func() (bool, error) {
-			if err := m.mgr.alive(); err != nil {
+		_ = harness.Poll(ctx, time.Second, cfg.driftCap, func() (bool, error) {
+			if err := m.mgr.Alive(); err != nil {
 				return false, err
 			}
 			reqs := b.requests(m, start, farFuture)
@@ -484,7 +485,7 @@ func (b *bench) drift(ctx context.Context, rs *results) error {
 			}
 			return left == 0, nil
 		})
-		if err := m.mgr.alive(); err != nil {
+		if err := m.mgr.Alive(); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -530,15 +531,15 @@ func (b *bench) restart(ctx context.Context, rs *results) error {
 			}
 		}
 		r.restartTotal = len(want)
-		m.mgr.kill()
+		m.mgr.Kill()
 		start := time.Now()
-		if err := m.mgr.start(ctx, m.flags); err != nil {
+		if err := m.mgr.Start(ctx, m.flags); err != nil {
 			return err
 		}
 		end := start.Add(cfg.restartCap)
 		lastPrint := time.Now()
-		_ = poll(ctx, 500*time.Millisecond, cfg.restartCap, func() (bool, error) {
-			if err := m.mgr.alive(); err != nil {
+		_ = harness.Poll(ctx, 500*time.Millisecond, cfg.restartCap, func() (bool, error) {
+			if err := m.mgr.Alive(); err != nil {
 				return false, err
 			}
 			seen := objectsRead(b.requests(m, start, farFuture))
@@ -563,13 +564,13 @@ func (b *bench) restart(ctx context.Context, rs *results) error {
 			}
 			return false, nil
 		})
-		if err := m.mgr.alive(); err != nil {
+		if err := m.mgr.Alive(); err != nil {
 			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		k, err := m.mgr.kubeWrites(ctx)
+		k, err := m.mgr.KubeWrites(ctx)
 		if err != nil {
 			return err
 		}
@@ -626,7 +627,7 @@ func (b *bench) memory(ctx context.Context, rs *results) error {
 		}
 		r := rs.res[m.name]
 		var err error
-		if r.peakRSS, r.rss, err = m.mgr.memory(); err != nil {
+		if r.peakRSS, r.rss, err = m.mgr.Memory(); err != nil {
 			return err
 		}
 		r.users = b.track.count(m.ns, kindUser, "").total
