@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega" //nolint:revive // the Gomega idiom
 	"github.com/onsi/gomega/gbytes"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -77,6 +78,13 @@ func (s *Suite) Crash() {
 }
 
 var seq atomic.Int64
+
+// Namespace creates a namespace of its own for a spec, named after prefix.
+func (s *Suite) Namespace(prefix string) string {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Uniq(prefix)}}
+	ExpectWithOffset(1, s.K8s.Create(s.Ctx, ns)).To(Succeed())
+	return ns.Name
+}
 
 // Uniq returns a name no other test of the process uses.
 func Uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }

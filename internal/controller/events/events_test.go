@@ -48,19 +48,23 @@ func notesOf(g Gomega, obj client.Object, eventType, reason string) []string {
 	return out
 }
 
+// customer is a customer Tenant named acme on connection conn in ns.
+func customer(conn, ns string, applications []string) *v1.Tenant {
+	return &v1.Tenant{
+		ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: ns},
+		Spec: v1.TenantSpec{
+			ManagedSpec:  v1.ManagedSpec{AccountServerRef: testenv.ConnectionRef(conn)},
+			Kind:         v1.TenantCustomer,
+			DisplayName:  testenv.Uniq("acme"),
+			Applications: applications,
+		},
+	}
+}
+
 var _ = Describe("Warning events", func() {
 	It("warns once per change of failing reason, however often a stalled object is reconciled", func() {
 		conn, _ := suite.Connection(nil)
-		ns := namespace("warn")
-		t := &v1.Tenant{
-			ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: ns},
-			Spec: v1.TenantSpec{
-				ManagedSpec:  v1.ManagedSpec{AccountServerRef: testenv.ConnectionRef(conn)},
-				Kind:         v1.TenantCustomer,
-				DisplayName:  testenv.Uniq("acme"),
-				Applications: []string{"No Such Service"},
-			},
-		}
+		t := customer(conn, namespace("warn"), []string{"No Such Service"})
 		Expect(suite.K8s.Create(ctx, t)).To(Succeed())
 		testenv.ExpectStalled(suite, t, "UnknownApplication")
 		Eventually(func(g Gomega) map[string]int32 { return eventsOf(g, t, corev1.EventTypeWarning) }).
@@ -110,14 +114,7 @@ var _ = Describe("Deletion events", func() {
 	It("says an OfferingItemQuota's items were released and left as they are, never that something was deleted", func() {
 		conn, _ := suite.Connection(nil)
 		ns := namespace("release")
-		t := &v1.Tenant{
-			ObjectMeta: metav1.ObjectMeta{Name: "acme", Namespace: ns},
-			Spec: v1.TenantSpec{
-				ManagedSpec: v1.ManagedSpec{AccountServerRef: testenv.ConnectionRef(conn)},
-				Kind:        v1.TenantCustomer,
-				DisplayName: testenv.Uniq("acme"),
-			},
-		}
+		t := customer(conn, ns, nil)
 		Expect(suite.K8s.Create(ctx, t)).To(Succeed())
 		t = testenv.ExpectReady(suite, t)
 		q := &v1.OfferingItemQuota{

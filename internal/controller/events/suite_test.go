@@ -9,8 +9,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tenant-operator/tenant-operator/internal/testenv"
 )
@@ -31,8 +29,4 @@ var _ = BeforeSuite(func() {
 })
 
 // namespace creates a namespace of its own for a spec.
-func namespace(prefix string) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testenv.Uniq(prefix)}}
-	ExpectWithOffset(1, suite.K8s.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func namespace(prefix string) string { return suite.Namespace(prefix) }

@@ -9,7 +9,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -32,11 +31,7 @@ var _ = BeforeSuite(func() {
 })
 
 // namespace creates a namespace of its own for a spec.
-func namespace(prefix string) string {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testenv.Uniq(prefix)}}
-	ExpectWithOffset(1, suite.K8s.Create(ctx, ns)).To(Succeed())
-	return ns.Name
-}
+func namespace(prefix string) string { return suite.Namespace(prefix) }
 
 // newTenant is a customer Tenant on connection conn in namespace ns.
 func newTenant(conn, ns, name string, mutate func(*v1.Tenant)) *v1.Tenant {
