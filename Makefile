@@ -74,6 +74,14 @@ bench: ## Measure how the operator scales, polling against the remote watch (BEN
 	go build -o bin/benchmark ./cmd/bench
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" bin/benchmark -profile $(BENCH_PROFILE) $(BENCH_ARGS)
 
+CHAOS_PROFILE ?= full
+CHAOS_ARGS ?=
+
+.PHONY: chaos
+chaos: ## Break things (SIGKILLs, 5xx, 429, lost answers, an outage, a failover) and check the operator's promises (CHAOS_PROFILE=short: a few minutes; CHAOS_ARGS: more flags of test/chaos).
+	go build -o bin/chaos ./test/chaos
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" bin/chaos -profile $(CHAOS_PROFILE) $(CHAOS_ARGS)
+
 .PHONY: verify
 verify: manifests generate fmt build-installer ## Regenerate everything and fail if the tree changed.
 	@if [ -n "$$(git status --porcelain --untracked-files=all -- . ':!bin' ':!cover.out')" ]; then \
