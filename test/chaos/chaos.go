@@ -358,31 +358,32 @@ func allAlive(ms []*harness.Manager) error {
 
 // underFire kills the stage's (only) manager kills times, each a random
 // time between killMin and killMax after it was ready again, and starts
-// it again at once.
-func (c *chaos) underFire(ctx context.Context, st *stage, kills int) error {
+// it again at once. It returns when each process was gone.
+func (c *chaos) underFire(ctx context.Context, st *stage, kills int) ([]time.Time, error) {
 	m := st.mgrs[0]
+	var killed []time.Time
 	for i := range kills {
 		gap := c.cfg.killMin + time.Duration(c.rng.Int64N(int64(c.cfg.killMax-c.cfg.killMin)+1))
 		t := time.NewTimer(gap)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return killed, ctx.Err()
 		case <-t.C:
 		}
 		if err := m.Alive(); err != nil {
-			return fmt.Errorf("before kill %d: %w", i+1, err)
+			return killed, fmt.Errorf("before kill %d: %w", i+1, err)
 		}
-		st.kill(m)
+		killed = append(killed, st.kill(m))
 		if (i+1)%10 == 0 || c.cfg.verbose {
 			r := c.track.readiness(st.ns)
 			c.logf("[%s] kill %d/%d (%d/%d objects Ready)", st.name, i+1, kills, r.ready, r.total)
 		}
 		if err := m.Start(ctx, st.flags); err != nil {
-			return fmt.Errorf("restarting after kill %d: %w", i+1, err)
+			return killed, fmt.Errorf("restarting after kill %d: %w", i+1, err)
 		}
 	}
-	return nil
+	return killed, nil
 }
 
 // owned is the set of remote ids the stage's objects hold in status.id.
