@@ -168,9 +168,9 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		Named(lower(r.Kind)).
 		// Our own writes (status, finalizer, create marker) must not wake
 		// us again, or a refused create would be retried forever: only the
-		// spec (generation, which deletion bumps too) and the pause
-		// annotation do.
-		Watches(r.New(), r.byPriority(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, pausedChanged))).
+		// spec (generation, which deletion bumps too), the pause
+		// annotation and a person's request annotation (Requester) do.
+		Watches(r.New(), r.byPriority(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, pausedChanged, requested(r.External)))).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: workers,
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](minBackoff, maxBackoff),
