@@ -19,6 +19,40 @@ const (
 	ActivationNone ActivationMethod = "None"
 )
 
+// Annotations of a User: the record of its activation email, and a
+// person's request to send it once more.
+const (
+	// AnnotationActivationEmail records the activation email. The operator
+	// writes it, under an optimistic lock, before the request leaves
+	// (Sending), and then what came of it: Sent (the server confirmed it) or
+	// Unconfirmed (the answer was lost: the server may or may not have sent
+	// it). An email the server refused for certain leaves it as it was. The
+	// email is not sent again while it is there; see
+	// AnnotationResendActivationEmail.
+	AnnotationActivationEmail = "accounts.tenant-operator.io/activation-email"
+	// AnnotationResendActivationEmail set to "true" asks the operator to
+	// send the activation email once more (recorded first, as the first
+	// one); the operator removes it with that record. Honoured for
+	// activation.method Email while the user is not activated; otherwise it
+	// is removed and an event says why.
+	AnnotationResendActivationEmail = "accounts.tenant-operator.io/resend-activation-email"
+)
+
+// ActivationEmailState is what the operator knows of the activation email
+// it asked the server to send: Sent or Unconfirmed.
+type ActivationEmailState string
+
+// Activation email states.
+const (
+	// ActivationEmailSent: the server confirmed the request.
+	ActivationEmailSent ActivationEmailState = "Sent"
+	// ActivationEmailUnconfirmed: the request left, but its answer was
+	// lost (the connection broke, a timeout, a 5xx, or the operator stopped
+	// before it could record the answer); the server may or may not have
+	// sent the email. It is not sent again on its own.
+	ActivationEmailUnconfirmed ActivationEmailState = "Unconfirmed"
+)
+
 // UserSpec is the desired state of a user.
 // +kubebuilder:validation:XValidation:rule="has(self.tenantRef) != has(self.tenantID)",message="set exactly one of tenantRef and tenantID"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.importID) || (has(self.importID) && self.importID == oldSelf.importID)",message="importID cannot be changed or removed once set"
@@ -175,10 +209,18 @@ type UserStatus struct {
 	// +optional
 	// +listType=set
 	ManagedRoles []string `json:"managedRoles,omitempty"`
-	// ActivationEmailSentAt is when the activation email was requested.
-	// It is sent once.
+	// ActivationEmailSentAt is when the operator last asked the server to
+	// send the activation email (confirmed or not, see activationEmail).
 	// +optional
 	ActivationEmailSentAt *metav1.Time `json:"activationEmailSentAt,omitempty"`
+	// ActivationEmail says whether the server confirmed the activation
+	// email: Sent, or Unconfirmed when the answer was lost (the email may
+	// or may not have gone, and is not sent again on its own: set the
+	// annotation accounts.tenant-operator.io/resend-activation-email=true
+	// to send it once more). Empty while none was sent.
+	// +optional
+	// +kubebuilder:validation:Enum=Sent;Unconfirmed
+	ActivationEmail ActivationEmailState `json:"activationEmail,omitempty"`
 	// PasswordSecretVersion names the password last set, as
 	// <secret>/<key>@<resourceVersion>; a changed Secret or reference sets
 	// the password again.
@@ -199,6 +241,7 @@ type UserStatus struct {
 // +kubebuilder:printcolumn:name="Tenant ID",type=string,JSONPath=`.status.tenantID`,priority=1
 // +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.status.id`,priority=1
 // +kubebuilder:printcolumn:name="Version",type=integer,JSONPath=`.status.version`,priority=1
+// +kubebuilder:printcolumn:name="Activation Email",type=string,JSONPath=`.status.activationEmail`,priority=1,description="Sent, or Unconfirmed when the server's answer was lost (see status.activationEmail)"
 // +kubebuilder:validation:XValidation:rule="has(self.spec)",message="spec is required",fieldPath=".spec",reason=FieldValueRequired
 type User struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -14,4 +14,5 @@ var (
 	_ managed.Adopter[*v1.User, *remote, resolved]  = &External{}
 	_ managed.Batcher[*v1.User, *remote, resolved]  = &External{}
 	_ managed.Watched                               = &External{}
+	_ managed.Requester                             = &External{}
 )

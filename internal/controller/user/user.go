@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -28,6 +27,16 @@ const (
 	ReasonPasswordSecretMissing = "PasswordSecretNotFound"
 	ReasonPasswordKeyMissing    = "PasswordKeyMissing"
 	ReasonTenantMismatch        = tenant.ReasonTenantMismatch
+)
+
+// Event reasons of the activation email (the user stays Ready).
+const (
+	// ReasonActivationEmailUnconfirmed: the answer to the activation email
+	// was lost; it is not sent again on its own (Warning).
+	ReasonActivationEmailUnconfirmed = "ActivationEmailUnconfirmed"
+	// ReasonActivationEmailNotResent: a request to send it again was
+	// dropped, as the user does not take activation emails (Normal).
+	ReasonActivationEmailNotResent = "ActivationEmailNotResent"
 )
 
 // PasswordSecretIndex indexes Users by the Secret holding their password.
@@ -54,7 +63,9 @@ type resolved struct {
 	password        string
 	passwordVersion string
 
-	emailSent    *metav1.Time
+	// emailSentAt is when this reconcile asked the server for the
+	// activation email.
+	emailSentAt  *metav1.Time
 	passwordSet  string
 	managedRoles *[]string
 }
@@ -65,7 +76,8 @@ type External struct {
 }
 
 // Resolve finds the tenant's UUID and, when the password must be set, the
-// password.
+// password; it settles an activation email whose outcome was never
+// recorded.
 func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err error) {
 	u := req.Object
 	if res.tenantID, err = e.TenantID(ctx, req.Conn, u); err != nil {
@@ -74,22 +86,10 @@ func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err
 	if u.Spec.Activation.Method == v1.ActivationPassword {
 		err = e.readPassword(ctx, u, &res)
 	}
-	if err == nil && u.Spec.Activation.Method == v1.ActivationEmail && u.Status.ID != "" && !u.Status.Activated && u.Status.ActivationEmailSentAt == nil {
-		err = e.readEmailSent(ctx, u, &res)
+	if err == nil && u.GetDeletionTimestamp() == nil && u.Spec.ManagementPolicy != v1.ManagementObserveOnly {
+		err = e.settleEmail(ctx, u)
 	}
 	return res, err
-}
-
-// readEmailSent looks around the cache for the activation email that an
-// earlier reconcile sent: the cache may not show that reconcile's status
-// write yet, and the user must not get the email twice.
-func (e *External) readEmailSent(ctx context.Context, u *v1.User, res *resolved) error {
-	fresh := &v1.User{}
-	if err := e.Direct.Get(ctx, client.ObjectKeyFromObject(u), fresh); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	res.emailSent = fresh.Status.ActivationEmailSentAt
-	return nil
 }
 
 // managesRoles says whether access policies need reading: when the spec
@@ -160,7 +160,7 @@ func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	if mfaDiffers(u, r.user) {
 		fields = append(fields, "mfa")
 	}
-	if needsEmail(u, r.user) && res.emailSent == nil {
+	if needsEmail(u, r.user) {
 		fields = append(fields, "activation email")
 	}
 	if res.passwordVersion != "" {
@@ -169,14 +169,18 @@ func (e *External) Diff(req *request, r *remote) ([]string, error) {
 	return fields, nil
 }
 
-// needsEmail: the activation email goes once, to a user not activated yet.
+// needsEmail: the activation email goes to a user not activated yet, once
+// (no record of it: see email.go), or once more when a person asks.
 func needsEmail(u *v1.User, got *accountserver.User) bool {
-	return u.Spec.Activation.Method == v1.ActivationEmail && !got.Activated && u.Status.ActivationEmailSentAt == nil
+	if u.Spec.Activation.Method != v1.ActivationEmail || got.Activated {
+		return false
+	}
+	return resendAsked(u) || (!emailRecorded(u) && u.Status.ActivationEmailSentAt == nil)
 }
 
-// Update sends the user's own fields in one versioned PUT, then roles, MFA,
-// the activation email and the password through their endpoints, and reads
-// the user again if those changed it.
+// Update sends the user's own fields in one versioned PUT, then the
+// activation email, roles, MFA and the password through their endpoints,
+// and reads the user again if those changed it.
 func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote, error) {
 	u, c, res := req.Object, req.Conn.Client, &req.Resolved
 	out := &remote{user: r.user, policies: r.policies}
@@ -186,6 +190,13 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 			return nil, err
 		}
 		out.user = updated
+	}
+	if needsEmail(u, out.user) {
+		// Before roles and MFA: a record refused for a lagging cache then
+		// leaves nothing else done that the status would have to show.
+		if err := e.sendEmail(ctx, req, r.user.ID); err != nil {
+			return nil, err
+		}
 	}
 	reread := false
 	if managesRoles(u) {
@@ -204,12 +215,6 @@ func (e *External) Update(ctx context.Context, req *request, r *remote) (*remote
 			return nil, err
 		}
 		reread = true
-	}
-	if needsEmail(u, out.user) && res.emailSent == nil {
-		if err := c.SendActivationEmail(ctx, r.user.ID); err != nil {
-			return nil, err
-		}
-		res.emailSent = ptr.To(metav1.NewTime(time.Now().UTC().Truncate(time.Second)))
 	}
 	if res.passwordVersion != "" {
 		if err := c.SetPassword(ctx, r.user.ID, res.password); err != nil {
@@ -265,9 +270,10 @@ func (e *External) SetStatus(req *request, r *remote) {
 	st.TenantID, st.Enabled, st.Activated, st.MFAStatus = usr.TenantID, ptr.To(usr.Enabled), usr.Activated, usr.MFAStatus
 	st.PersonalTenantID = ptr.Deref(usr.PersonalTenantID, "")
 	res := req.Resolved
-	if res.emailSent != nil {
-		st.ActivationEmailSentAt = res.emailSent
+	if res.emailSentAt != nil {
+		st.ActivationEmailSentAt = res.emailSentAt
 	}
+	st.ActivationEmail = emailState(req.Object)
 	if res.passwordSet != "" {
 		st.PasswordSecretVersion = res.passwordSet
 	}

@@ -52,6 +52,8 @@ var _ = Describe("User", func() {
 
 		Expect(got.Status.TenantID).To(Equal(tenant.Status.ID))
 		Expect(got.Status.ActivationEmailSentAt).NotTo(BeNil())
+		Expect(got.Status.ActivationEmail).To(Equal(v1.ActivationEmailSent))
+		Expect(got.Annotations).To(HaveKeyWithValue(v1.AnnotationActivationEmail, managed.OnceSent))
 		Expect(got.Status.Activated).To(BeFalse())
 		Expect(got.Status.PersonalTenantID).NotTo(BeEmpty(), "a user of a customer gets a personal tenant")
 		Expect(got.Status.ManagedRoles).To(ConsistOf("company_admin"))
@@ -62,6 +64,56 @@ var _ = Describe("User", func() {
 		testenv.ExpectReady(suite, u)
 		Eventually(func() string { return remoteUser(got.Status.ID).Language }).Should(Equal("fr"))
 		Expect(emu.ActivationEmails(got.Status.ID)).To(Equal(1))
+		Expect(emailRequests(clientID, got.Status.ID)).To(HaveLen(1))
+	})
+
+	It("sends the activation email at most once when its answer is lost, warns once, and sends it once more on request", func() {
+		u := userIn(tenant, func(u *v1.User) { u.Spec.Activation.Method = v1.ActivationNone })
+		Expect(suite.K8s.Create(ctx, u)).To(Succeed())
+		id := testenv.ExpectReady(suite, u).Status.ID
+
+		By("losing the answer: the server sends the email and the connection breaks")
+		emu.SetFaults(emulator.Faults{DropAfterCommitRate: 1, DropAfterCommitMethods: []string{"POST"}})
+		DeferCleanup(func() { emu.SetFaults(emulator.Faults{}) })
+		testenv.Modify(suite, u, func(u *v1.User) { u.Spec.Activation.Method = v1.ActivationEmail })
+		Eventually(func(g Gomega) {
+			if n := emu.ActivationEmails(id); n > 1 {
+				StopTrying(fmt.Sprintf("the server sent %d activation emails", n)).Now()
+			}
+			g.Expect(testenv.Fresh(suite, g, u).Status.ActivationEmail).To(Equal(v1.ActivationEmailUnconfirmed))
+		}).WithTimeout(time.Minute).Should(Succeed())
+		emu.SetFaults(emulator.Faults{})
+		got := testenv.ExpectReady(suite, u)
+		Expect(got.Annotations).To(HaveKeyWithValue(v1.AnnotationActivationEmail, managed.OnceUnconfirmed))
+		Expect(got.Status.ActivationEmailSentAt).NotTo(BeNil())
+		Expect(emu.ActivationEmails(id)).To(Equal(1))
+		sent := emailRequests(clientID, id)
+		Expect(sent).To(HaveLen(1))
+		Expect(sent[0].Dropped).To(BeTrue())
+		Eventually(unconfirmedWarnings(u)).Should(HaveLen(1))
+		Expect(unconfirmedWarnings(u)()[0].Note).To(ContainSubstring(v1.AnnotationResendActivationEmail + "=true"))
+
+		By("not sending it again, nor warning again, on later reconciles")
+		testenv.Modify(suite, u, func(u *v1.User) { u.Spec.Language = "fr" })
+		Eventually(func() string { return remoteUser(id).Language }).Should(Equal("fr"))
+		testenv.ExpectReady(suite, u)
+		Consistently(func() int { return len(emailRequests(clientID, id)) }).WithTimeout(3 * time.Second).Should(Equal(1))
+		Expect(unconfirmedWarnings(u)()).To(HaveLen(1))
+		Expect(testenv.Fresh(suite, Default, u).Status.ActivationEmail).To(Equal(v1.ActivationEmailUnconfirmed))
+
+		By("sending it exactly once more when asked")
+		testenv.Modify(suite, u, func(u *v1.User) {
+			metav1.SetMetaDataAnnotation(&u.ObjectMeta, v1.AnnotationResendActivationEmail, "true")
+		})
+		Eventually(func(g Gomega) {
+			got := testenv.Fresh(suite, g, u)
+			g.Expect(got.Annotations).NotTo(HaveKey(v1.AnnotationResendActivationEmail))
+			g.Expect(got.Annotations).To(HaveKeyWithValue(v1.AnnotationActivationEmail, managed.OnceSent))
+			g.Expect(got.Status.ActivationEmail).To(Equal(v1.ActivationEmailSent))
+		}).WithTimeout(time.Minute).Should(Succeed())
+		Consistently(func() int { return len(emailRequests(clientID, id)) }).WithTimeout(3 * time.Second).Should(Equal(2))
+		Expect(emu.ActivationEmails(id)).To(Equal(2))
+		Expect(unconfirmedWarnings(u)()).To(HaveLen(1))
 	})
 
 	It("reads the tenant before the create, unless the Tenant it names is Ready on the same connection", func() {
@@ -301,6 +353,17 @@ var _ = Describe("User at scale", func() {
 			Expect(emu.ActivationEmails(got.Status.ID)).To(Equal(1))
 		}
 		suite.Settled(5 * time.Second)
+		// The request log: one activation email per user, no more.
+		perUser := map[string]int{}
+		for _, r := range suite.WritesBy(clientID) {
+			if id, ok := strings.CutSuffix(strings.TrimPrefix(r.Path, "/api/2/users/"), "/send-activation-email"); ok && r.Method == "POST" {
+				perUser[id]++
+			}
+		}
+		Expect(perUser).To(HaveLen(len(users)))
+		for id, n := range perUser {
+			Expect(n).To(Equal(1), "activation emails sent to user %s", id)
+		}
 
 		apiBefore, writesBefore, readsBefore := suite.APIWrites(), len(suite.WritesBy(clientID)), len(suite.RequestsBy(clientID))
 		Consistently(func() int64 { return suite.APIWrites() - apiBefore }).WithTimeout(30*time.Second).WithPolling(time.Second).
@@ -312,3 +375,37 @@ var _ = Describe("User at scale", func() {
 		}
 	})
 })
+
+// emailRequests are the activation emails clientID asked for user id, from
+// the emulator's request log (answered or not).
+func emailRequests(clientID, id string) []emulator.RequestRecord {
+	var out []emulator.RequestRecord
+	for _, r := range suite.WritesBy(clientID) {
+		if r.Method == "POST" && r.Path == "/api/2/users/"+id+"/send-activation-email" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// unconfirmedWarnings lists u's Warning events that say its activation
+// email is unconfirmed; a repeat of one counts too.
+func unconfirmedWarnings(u *v1.User) func() []eventsv1.Event {
+	return func() []eventsv1.Event {
+		evs := &eventsv1.EventList{}
+		Expect(suite.K8s.List(ctx, evs, client.InNamespace(u.Namespace))).To(Succeed())
+		var out []eventsv1.Event
+		for _, e := range evs.Items {
+			if e.Regarding.Name != u.Name || e.Reason != user.ReasonActivationEmailUnconfirmed || e.Type != corev1.EventTypeWarning {
+				continue
+			}
+			out = append(out, e)
+			if e.Series != nil {
+				for range e.Series.Count - 1 {
+					out = append(out, e)
+				}
+			}
+		}
+		return out
+	}
+}
