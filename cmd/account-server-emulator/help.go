@@ -21,6 +21,8 @@ var faultHelp = map[string]struct{ flag, values, effect string }{
 		"a random extra wait between 0 and this, on top of latency"},
 	"errorRate": {"--fail-rate", "0 to 1",
 		`the share of /api/2 requests answered 500 "internal error (injected)" before the handler runs, so nothing changes`},
+	"errorStatus": {"", "500 or 503; 0 = 500",
+		"the status errorRate answers with: 503 makes an outage, as a server that is down answers through its load balancer"},
 	"throttleRate": {"--throttle-rate", "0 to 1",
 		"the share of /api/2 requests answered 429 with Retry-After: retryAfterSeconds"},
 	"retryAfterSeconds": {"--retry-after", "whole seconds >= 0 (at least 1 is sent)",

@@ -79,6 +79,9 @@ func validateFaults(f Faults) *apiError {
 			return errBadRequest("%s must be between 0 and 1", name)
 		}
 	}
+	if f.ErrorStatus != 0 && f.ErrorStatus != http.StatusInternalServerError && f.ErrorStatus != http.StatusServiceUnavailable {
+		return errBadRequest("errorStatus must be 500 or 503 (0 means 500)")
+	}
 	if f.Latency < 0 || f.Jitter < 0 {
 		return errBadRequest("latency and jitter must not be negative")
 	}

@@ -30,12 +30,12 @@ func adminDo(t *testing.T, env *testEnv, method, path, body string) (int, []byte
 
 func TestAdminFaults(t *testing.T) {
 	env := startEmulator(t, Options{})
-	const full = `{"latency":"50ms","jitter":"10ms","errorRate":0.05,"throttleRate":0.02,"retryAfterSeconds":1,"rateLimit":20,"dropAfterCommitRate":0.1,"dropAfterCommitMethods":["POST"],"reportsNotReady":true}`
+	const full = `{"latency":"50ms","jitter":"10ms","errorRate":0.05,"errorStatus":503,"throttleRate":0.02,"retryAfterSeconds":1,"rateLimit":20,"dropAfterCommitRate":0.1,"dropAfterCommitMethods":["POST"],"reportsNotReady":true}`
 	status, body := adminDo(t, env, http.MethodPut, "/_emulator/faults", full)
 	if status != http.StatusOK {
 		t.Fatalf("PUT faults: %d %s", status, body)
 	}
-	want := Faults{Latency: Duration(50 * time.Millisecond), Jitter: Duration(10 * time.Millisecond), ErrorRate: 0.05, ThrottleRate: 0.02,
+	want := Faults{Latency: Duration(50 * time.Millisecond), Jitter: Duration(10 * time.Millisecond), ErrorRate: 0.05, ErrorStatus: 503, ThrottleRate: 0.02,
 		RetryAfterSeconds: 1, RateLimit: 20, DropAfterCommitRate: 0.1, DropAfterCommitMethods: []string{"POST"}, ReportsNotReady: true}
 	if diff := cmp.Diff(want, env.srv.Faults()); diff != "" {
 		t.Errorf("stored faults -want +got:\n%s", diff)
@@ -60,6 +60,7 @@ func TestAdminFaults(t *testing.T) {
 		"BadDuration":   `{"latency":"soon"}`,
 		"UnknownField":  `{"errorRatio":0.1}`,
 		"ReadMethod":    `{"dropAfterCommitMethods":["GET"]}`,
+		"ErrorStatus":   `{"errorStatus":404}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if status, body := adminDo(t, env, http.MethodPut, "/_emulator/faults", body); status != http.StatusBadRequest {
@@ -81,6 +82,7 @@ func TestInjectedErrors(t *testing.T) {
 		retryAfter string
 	}{
 		"ErrorRate":                 {"errorRate 1 answers every call with 500 and the error body", Faults{ErrorRate: 1}, errCode{500, codeInternal}, ""},
+		"ErrorStatus":               {"errorStatus 503 makes them 503, as a server that is down answers", Faults{ErrorRate: 1, ErrorStatus: 503}, errCode{503, 503}, ""},
 		"ThrottleRate":              {"throttleRate 1 answers every call with 429 and Retry-After", Faults{ThrottleRate: 1, RetryAfterSeconds: 7}, errCode{429, 429}, "7"},
 		"ThrottleDefaultRetryAfter": {"an unset retryAfterSeconds still sends Retry-After", Faults{ThrottleRate: 1}, errCode{429, 429}, "1"},
 		"None":                      {"no faults, no errors", Faults{}, errCode{Status: 200}, ""},

@@ -101,11 +101,14 @@ type ResponseReport struct {
 
 // Faults make the emulator misbehave the way a real server under load does.
 type Faults struct {
-	Latency           Duration `json:"latency"`
-	Jitter            Duration `json:"jitter"`
-	ErrorRate         float64  `json:"errorRate"`
-	ThrottleRate      float64  `json:"throttleRate"`
-	RetryAfterSeconds int      `json:"retryAfterSeconds"`
+	Latency   Duration `json:"latency"`
+	Jitter    Duration `json:"jitter"`
+	ErrorRate float64  `json:"errorRate"`
+	// ErrorStatus is the HTTP status of errorRate's answers: 500 (0 means 500) or 503, as a server
+	// that is down answers through its load balancer. An outage is errorRate 1 with 503.
+	ErrorStatus       int     `json:"errorStatus"`
+	ThrottleRate      float64 `json:"throttleRate"`
+	RetryAfterSeconds int     `json:"retryAfterSeconds"`
 	// RateLimit is requests per second per client id; beyond it 429 with Retry-After. 0 = unlimited.
 	RateLimit float64 `json:"rateLimit"`
 	// DropAfterCommitRate is the share of committed writes whose answer is never sent: the
@@ -414,6 +417,10 @@ func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecor
 		return false
 	}
 	if faults.ErrorRate > 0 && rand.Float64() < faults.ErrorRate {
+		if faults.ErrorStatus != 0 && faults.ErrorStatus != http.StatusInternalServerError {
+			writeError(bw, faults.ErrorStatus, faults.ErrorStatus, strings.ToLower(http.StatusText(faults.ErrorStatus))+" (injected)")
+			return false
+		}
 		writeError(bw, http.StatusInternalServerError, codeInternal, "internal error (injected)")
 		return false
 	}
