@@ -91,6 +91,13 @@ func (a *tokenCache) fetch(ctx context.Context, f *tokenFetch) {
 	err := a.c.wait(ctx)
 	if err == nil {
 		token, expiry, err = a.retrieve(ctx)
+		// The token endpoint is the server too: its answers, and its
+		// silence, count for the circuit breaker.
+		cause := ""
+		if err != nil {
+			cause = err.Error()
+		}
+		a.c.circuit.record(a.c.clock.Now(), outcomeOf(err), cause)
 	}
 	a.mu.Lock()
 	a.inflight = nil

@@ -49,6 +49,9 @@ type Client struct {
 	maxAttempts int
 	userAgent   string
 	auth        *tokenCache
+	circuit     *breaker
+	// wakes schedules the objects an outage held, at the budget's pace (WakeDelay).
+	wakes *rate.Limiter
 
 	mu          sync.Mutex
 	pausedUntil time.Time
@@ -63,8 +66,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
 		return nil, errors.New("accountserver: ClientID and ClientSecret are required")
 	}
-	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.Timeout < 0 || cfg.MaxAttempts < 0 || cfg.TokenExpiryDelta < 0 {
-		return nil, errors.New("accountserver: RequestsPerSecond, Burst, Timeout, MaxAttempts and TokenExpiryDelta must not be negative")
+	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.Timeout < 0 || cfg.MaxAttempts < 0 || cfg.TokenExpiryDelta < 0 ||
+		cfg.Breaker.ProbeBackoff < 0 || cfg.Breaker.MaxProbeBackoff < 0 {
+		return nil, errors.New("accountserver: RequestsPerSecond, Burst, Timeout, MaxAttempts, TokenExpiryDelta and the probe backoffs must not be negative")
 	}
 	rps := cfg.RequestsPerSecond
 	if rps == 0 {
@@ -82,6 +86,7 @@ func New(cfg Config) (*Client, error) {
 		clock:       cfg.Clock,
 		log:         cfg.Logger,
 		limiter:     rate.NewLimiter(rate.Limit(rps), burst),
+		wakes:       rate.NewLimiter(rate.Limit(rps), burst),
 		timeout:     cfg.Timeout,
 		maxAttempts: cfg.MaxAttempts,
 		userAgent:   version.UserAgent(),
@@ -99,6 +104,7 @@ func New(cfg Config) (*Client, error) {
 	if c.log.GetSink() == nil {
 		c.log = logr.Discard()
 	}
+	c.circuit = newBreaker(cfg.Breaker, c.circuitChanged(cfg.OnCircuitChange))
 	if c.timeout == 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -152,10 +158,22 @@ func (c *Client) URL() string { return c.base.String() }
 func (c *Client) ClientID() string { return c.clientID }
 
 // Token returns the expiry of the access token the connection holds, fetching one if it holds none.
+// While the circuit is open it fails at once (IsCircuitOpen), like every call.
 func (c *Client) Token(ctx context.Context) (time.Time, error) {
+	const op = "fetch token"
+	if c.circuit.blocked(c.clock.Now()) {
+		return time.Time{}, c.circuitError(op)
+	}
+	lease, ok := c.circuit.admit(c.clock.Now())
+	if !ok {
+		return time.Time{}, c.circuitError(op)
+	}
+	// The fetch records what it learnt; a cached token learnt nothing, and
+	// the probe is still due for the next call.
+	defer func() { c.circuit.release(c.clock.Now(), lease) }()
 	_, expiry, err := c.auth.get(ctx)
 	if err != nil && ctx.Err() != nil {
-		return time.Time{}, c.stopped("fetch token", ctx.Err(), nil)
+		return time.Time{}, c.stopped(op, ctx.Err(), nil)
 	}
 	return expiry, err
 }
@@ -245,9 +263,27 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	}
 	var last *Error
 	reauthenticated := false
+	// lease is the probe this call's attempt sends while the circuit is
+	// open (0: none). Recording an outcome ends it; one that learnt nothing
+	// is released, so the next call probes.
+	var lease uint64
+	defer func() { c.circuit.release(c.clock.Now(), lease) }()
+	failed500 := false
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
+		// The previous attempt's probe, if it learnt nothing, is due again.
+		c.circuit.release(c.clock.Now(), lease)
+		lease = 0
+		// An open circuit fails the call at once, before the budget: also a
+		// call whose earlier attempt failed and that would retry.
+		if c.circuit.blocked(c.clock.Now()) {
+			return c.circuitError(r.op)
+		}
 		if err := c.wait(ctx); err != nil {
 			return c.stopped(r.op, err, last)
+		}
+		var admitted bool
+		if lease, admitted = c.circuit.admit(c.clock.Now()); !admitted {
+			return c.circuitError(r.op)
 		}
 		in := attemptOutcome{
 			Method:          r.method,
@@ -271,6 +307,10 @@ func (c *Client) do(ctx context.Context, r *request) error {
 				return e
 			}
 			last = e
+			if c.circuit.blocked(c.clock.Now()) {
+				// The fetch's failure opened the circuit: no backoff to sleep.
+				return c.circuitError(r.op)
+			}
 			if err := c.sleep(ctx, d.Wait); err != nil {
 				return last
 			}
@@ -283,12 +323,16 @@ func (c *Client) do(ctx context.Context, r *request) error {
 				return c.stopped(r.op, ctx.Err(), last)
 			}
 			e := newTransportError(r.op, err, red)
+			c.circuit.record(c.clock.Now(), outcomeOf(e), e.Error())
 			in.Failure, in.NeverSent = failureTransport, neverSent(err)
 			d := retryDecision(in)
 			if !d.Retry {
 				return e
 			}
 			last = e
+			if c.circuit.blocked(c.clock.Now()) {
+				return c.circuitError(r.op)
+			}
 			c.log.V(1).Info("account server request failed; retrying", "operation", r.operation(), "attempt", attempt, "error", last.Error())
 			if err := c.sleep(ctx, d.Wait); err != nil {
 				return last
@@ -296,10 +340,19 @@ func (c *Client) do(ctx context.Context, r *request) error {
 			continue
 		}
 		if status >= 200 && status < 300 {
+			c.circuit.record(c.clock.Now(), outcomeAnswered, "")
 			return c.decode(r, status, answer, red)
 		}
 		retryAfter := parseRetryAfter(header.Get("Retry-After"), c.clock.Now())
 		e := newHTTPError(r.op, status, answer, retryAfter, red)
+		if o := outcomeOf(e); status != http.StatusInternalServerError || !failed500 {
+			c.circuit.record(c.clock.Now(), o, e.Error())
+		}
+		// A 500 is the server failing this request: its repeats count once,
+		// so one object the server always fails cannot open the circuit
+		// alone. A 502, 503, 504 or no answer says the server is down, and
+		// every attempt counts.
+		failed500 = failed500 || status == http.StatusInternalServerError
 		in.Status, in.RetryAfter = status, retryAfter
 		d := retryDecision(in)
 		if d.RefreshToken {
@@ -320,6 +373,10 @@ func (c *Client) do(ctx context.Context, r *request) error {
 		if d.Wait <= 0 {
 			// A refreshed token is tried at once.
 			continue
+		}
+		if c.circuit.blocked(c.clock.Now()) {
+			// This failure opened the circuit: no backoff to sleep.
+			return c.circuitError(r.op)
 		}
 		if status >= 500 {
 			c.log.V(1).Info("account server answered with a server error; retrying", "operation", r.operation(), "status", status, "attempt", attempt, "backoff", d.Wait)

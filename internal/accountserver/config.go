@@ -47,6 +47,12 @@ type Config struct {
 	MaxAttempts int
 	// TokenExpiryDelta is how long before expiry a token is replaced (capped at a quarter of its lifetime).
 	TokenExpiryDelta time.Duration
+	// Breaker tunes the connection's circuit breaker (see circuit.go); the zero value is the defaults.
+	Breaker BreakerConfig
+	// OnCircuitChange, when set, is told every change of the circuit's state. It runs under the
+	// breaker's lock, on the goroutine of the call that changed it: it must be quick, must not
+	// block and must not call the client.
+	OnCircuitChange func(from, to CircuitState) `json:"-"`
 }
 
 // String prints the config with the secret redacted.

@@ -55,6 +55,9 @@ type Error struct {
 	// cause is kept only for errors whose text cannot hold a secret (transport errors, context errors),
 	// so errors.Is(err, context.DeadlineExceeded) keeps working.
 	cause error
+	// circuitOpen marks a call that failed at once, without a request, because the connection's
+	// circuit breaker is open.
+	circuitOpen bool
 }
 
 // Error implements error.
@@ -119,8 +122,24 @@ func IsInvalid(err error) bool { return isKind(err, kindInvalid) }
 // IsUnauthorized: the credentials are wrong or the token was refused after one refresh (401, token 400/401).
 func IsUnauthorized(err error) bool { return isKind(err, kindUnauthorized) }
 
-// IsUnavailable: transient — network error, 5xx, or 429 still answered after the retries.
+// IsUnavailable: transient — network error, 5xx, or 429 still answered after the retries, or a
+// call refused at once because the connection's circuit is open (IsCircuitOpen).
 func IsUnavailable(err error) bool { return isKind(err, kindUnavailable) }
+
+// IsCircuitOpen: the call failed at once, without a request, because the connection's circuit
+// breaker is open: the server stopped answering, and only its probe is sent until it answers again.
+func IsCircuitOpen(err error) bool {
+	e, ok := asError(err)
+	return ok && e.circuitOpen
+}
+
+// NotSent says the call failed without sending its request: the connection's circuit was open.
+// (managed.Unsent reads it: a one-shot request refused this way was certainly not acted on.)
+func (e *Error) NotSent() bool { return e.circuitOpen }
+
+// IsServerDown: the server did not answer, or answered 5xx: what the circuit breaker counts. A 429
+// is not (the server is there, and asks the connection to pause), nor an open circuit itself.
+func IsServerDown(err error) bool { return err != nil && outcomeOf(err) == outcomeUnavailable }
 
 // IsUsageNotReady: the server refused to make a report because its usage history is being
 // rebuilt (its nightly window). The vendor's guide describes this answer; the official schema only

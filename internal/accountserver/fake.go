@@ -14,3 +14,9 @@ func ErrorFromAnswer(op string, status int, body []byte, retryAfter time.Duratio
 func ErrorFromTransport(op string, cause error) error {
 	return newTransportError(op, cause, nil)
 }
+
+// ErrorCircuitOpen is the error a call returns at once, without a request,
+// while the circuit breaker of the connection to url is open.
+func ErrorCircuitOpen(op, url string) error {
+	return circuitOpenError(op, url)
+}
