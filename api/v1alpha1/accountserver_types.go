@@ -88,13 +88,22 @@ type TLSConfig struct {
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
 }
 
+// ConditionServerAvailable is a connection object's condition that says
+// whether its account server answers: False while the connection's circuit
+// breaker is open. It does not touch Ready: a connection whose credentials
+// were verified stays Ready through an outage, so the objects that use it
+// keep resolving it and show ServerUnavailable instead of waiting for it.
+const ConditionServerAvailable = "ServerAvailable"
+
 // AccountServerStatus is what the operator observed of the connection.
 type AccountServerStatus struct {
 	// ObservedGeneration is the generation the conditions describe.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// Conditions: Ready, Reconciling, Stalled.
+	// Conditions: Ready, Reconciling, Stalled, and ServerAvailable (False
+	// while the connection's circuit breaker is open: the server stopped
+	// answering, and only a probe is sent until it answers again).
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -23,9 +23,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/metrics"
 )
 
 // Secret keys of a credentials Secret.
@@ -194,6 +196,60 @@ type Registry struct {
 	mu      sync.Mutex
 	clients map[Key]*entry
 	users   []UsersFunc
+
+	// circuits feed, per kind of connection object, the objects whose
+	// circuit breaker opened or closed (CircuitEvents).
+	circuitsMu sync.Mutex
+	circuits   map[string]chan event.GenericEvent
+}
+
+// circuitBuffer is how many changes of circuit state may wait for the
+// connection controller to take them; one more is dropped (and logged),
+// and the controller's next look, due at the next probe, finds it.
+const circuitBuffer = 1024
+
+// CircuitEvents yields an event for a connection object of kind whenever
+// its client's circuit breaker opens or closes, so its controller can show
+// it in status. Call it before the manager starts.
+func (r *Registry) CircuitEvents(kind string) <-chan event.GenericEvent {
+	r.circuitsMu.Lock()
+	defer r.circuitsMu.Unlock()
+	if r.circuits == nil {
+		r.circuits = map[string]chan event.GenericEvent{}
+	}
+	ch, ok := r.circuits[kind]
+	if !ok {
+		ch = make(chan event.GenericEvent, circuitBuffer)
+		r.circuits[kind] = ch
+	}
+	return ch
+}
+
+// circuitChanged is every client's OnCircuitChange: it keeps the metrics
+// and tells the connection's controller when the circuit opens or closes.
+// It runs under the breaker's lock, so it never blocks.
+func (r *Registry) circuitChanged(key Key, from, to accountserver.CircuitState) {
+	metrics.SetCircuit(key.String(), from, to)
+	if from != accountserver.CircuitClosed && to != accountserver.CircuitClosed {
+		return // a probe going out or failing: nothing to show
+	}
+	r.circuitsMu.Lock()
+	ch := r.circuits[key.Kind]
+	r.circuitsMu.Unlock()
+	if ch == nil {
+		return
+	}
+	var o client.Object = &v1.AccountServer{}
+	if key.Kind == KindClusterAccountServer {
+		o = &v1.ClusterAccountServer{}
+	}
+	o.SetNamespace(key.Namespace)
+	o.SetName(key.Name)
+	select {
+	case ch <- event.GenericEvent{Object: o}:
+	default:
+		r.Logger.Info("too many circuit changes waiting; the connection's next look shows this one", "connection", key.String(), "circuit", to.String())
+	}
 }
 
 // UsersFunc lists the objects of one kind that still hold something on the
@@ -273,6 +329,18 @@ func (r *Registry) ClientFor(ctx context.Context, o Object) (*accountserver.Clie
 	if r.Configure != nil {
 		r.Configure(&cfg)
 	}
+	hook := cfg.OnCircuitChange
+	var built *accountserver.Client
+	cfg.OnCircuitChange = func(from, to accountserver.CircuitState) {
+		// A client replaced (its Secret rotated) may still finish calls:
+		// only the connection's current client speaks for it.
+		if current := r.cached(key); current == built {
+			r.circuitChanged(key, from, to)
+		}
+		if hook != nil {
+			hook(from, to)
+		}
+	}
 	c, err := accountserver.New(cfg)
 	if err != nil {
 		return nil, errorf(ReasonInvalidSpec, "cannot build a client for %s: %v", key, err)
@@ -280,7 +348,10 @@ func (r *Registry) ClientFor(ctx context.Context, o Object) (*accountserver.Clie
 	if r.clients == nil {
 		r.clients = map[Key]*entry{}
 	}
+	built = c
 	r.clients[key] = &entry{fingerprint: fp, client: c}
+	// A new client starts closed, whatever the one it replaces was doing.
+	metrics.SetCircuit(key.String(), accountserver.CircuitClosed, accountserver.CircuitClosed)
 	return c, nil
 }
 
@@ -301,6 +372,7 @@ func (r *Registry) Forget(key Key) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.clients, key)
+	metrics.ForgetCircuit(key.String())
 }
 
 // Resolve returns the connection an object in namespace uses through ref. It

@@ -279,7 +279,13 @@ func (w *watch) poll(ctx context.Context, t Target, seen *seen) {
 		wakes.WithLabelValues(w.key.String(), f.Kind).Add(float64(woken))
 		if err != nil {
 			ok = false
-			if ctx.Err() == nil {
+			switch {
+			case ctx.Err() != nil:
+			case accountserver.IsCircuitOpen(err):
+				// Nothing was sent: the connection says once that its
+				// server is down, not every poll.
+				w.log.V(1).Info("listing changes skipped: the connection's circuit breaker is open", "kind", f.Kind)
+			default:
 				w.log.Info("listing changes failed; the next poll asks again from the same watermark", "kind", f.Kind, "error", err.Error())
 			}
 			continue

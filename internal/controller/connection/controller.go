@@ -26,6 +26,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
 	"github.com/tenant-operator/tenant-operator/internal/accountserver"
@@ -40,7 +41,15 @@ const (
 	ReasonInvalidCredentials = "InvalidCredentials"
 	ReasonForbidden          = "Forbidden"
 	ReasonUnreachable        = "Unreachable"
+	// ReasonAnswering and ReasonServerUnavailable are the reasons of
+	// ServerAvailable: the circuit breaker is closed, or open.
+	ReasonAnswering         = "Answering"
+	ReasonServerUnavailable = "ServerUnavailable"
 )
+
+// probeMargin is how long after its next probe is due a connection whose
+// circuit is open looks again: the look sends the probe.
+const probeMargin = 100 * time.Millisecond
 
 // InUseFinalizer keeps a connection object while managed objects still
 // need it to delete their remote objects: deleting a namespace deletes its
@@ -132,14 +141,27 @@ func (r *Reconciler[T]) sync(ctx context.Context, obj T) (ctrl.Result, error) {
 		log.Info("credentials gone with the namespace; keeping the client built before for the objects being deleted", "reason", checkErr.Error())
 		return ctrl.Result{RequeueAfter: retireRequeue}, nil
 	}
-	r.watch(obj, status, c, checkErr)
-	if checkErr == nil {
+	// An outage does not undo what an earlier check verified: a connection
+	// Ready at this generation stays Ready while its server does not
+	// answer (ServerAvailable says so), so the objects that use it keep
+	// resolving it, fail at once on its open circuit and wait for it to
+	// close, instead of all waiting for the connection and all waking
+	// when it is Ready again. Its remote watch keeps its schedule: the
+	// open circuit fails its polls at once.
+	outage := checkErr != nil && c != nil && serverDown(checkErr) && readyAt(before, obj.GetGeneration())
+	switch {
+	case outage:
+		r.watch(obj, status, c, nil)
+	case checkErr == nil:
+		r.watch(obj, status, c, nil)
 		setConditions(status, obj.GetGeneration(), metav1.ConditionTrue, ReasonConnected,
 			fmt.Sprintf("Acting in tenant %s (%s)", status.TenantName, status.TenantID), false)
-	} else {
+	default:
+		r.watch(obj, status, c, checkErr)
 		reason, stalled := classify(checkErr)
 		setConditions(status, obj.GetGeneration(), metav1.ConditionFalse, reason, checkErr.Error(), stalled)
 	}
+	setAvailability(status, obj.GetGeneration(), c)
 
 	base := obj.DeepCopyObject().(T)
 	*base.ConnectionStatus() = *before
@@ -151,18 +173,81 @@ func (r *Reconciler[T]) sync(ctx context.Context, obj T) (ctrl.Result, error) {
 		wasReady := meta.IsStatusConditionTrue(before.Conditions, v1.ConditionReady)
 		ready := meta.FindStatusCondition(status.Conditions, v1.ConditionReady)
 		switch {
+		case outage:
 		case checkErr == nil && !wasReady:
 			log.Info("connection ready", "tenant", status.TenantID)
 			r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonConnected, "Connect", ready.Message)
 		case checkErr != nil:
 			r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ready.Reason, "Connect", ready.Message)
 		}
+		r.announceAvailability(obj, before, status)
 	}
 	if checkErr != nil {
+		if c != nil && !c.Available() {
+			// Look again when the next probe is due: the look sends it, so
+			// the circuit closes soon after the server is back even when
+			// nothing else calls.
+			return ctrl.Result{RequeueAfter: max(time.Until(c.Circuit().NextProbe), 0) + probeMargin}, nil
+		}
 		// The workqueue's exponential backoff decides when to try again.
 		return ctrl.Result{}, checkErr
 	}
 	return ctrl.Result{RequeueAfter: conditions.Jitter(r.Registry.ResyncOf(obj))}, nil
+}
+
+// serverDown says err means the server is not answering: a 5xx, no answer,
+// or the open circuit that follows them. Refused credentials, a 403 or a
+// 429 are answers.
+func serverDown(err error) bool {
+	return accountserver.IsCircuitOpen(err) || accountserver.IsServerDown(err)
+}
+
+// readyAt says the connection was Ready at generation gen, with the tenant
+// its credentials act in found.
+func readyAt(s *v1.AccountServerStatus, gen int64) bool {
+	c := meta.FindStatusCondition(s.Conditions, v1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == gen && s.TenantID != ""
+}
+
+// setAvailability sets ServerAvailable from the client's circuit breaker;
+// without a client nothing is known, and the condition goes.
+func setAvailability(s *v1.AccountServerStatus, gen int64, c *accountserver.Client) {
+	if c == nil {
+		meta.RemoveStatusCondition(&s.Conditions, v1.ConditionServerAvailable)
+		return
+	}
+	st := c.Circuit()
+	if st.State == accountserver.CircuitClosed {
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionServerAvailable, Status: metav1.ConditionTrue,
+			Reason: ReasonAnswering, Message: "The account server answers", ObservedGeneration: gen})
+		return
+	}
+	// The same message for the whole outage (the failure that opened the
+	// circuit, not the latest probe's), so a failed probe writes nothing.
+	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1.ConditionServerAvailable, Status: metav1.ConditionFalse,
+		Reason: ReasonServerUnavailable, ObservedGeneration: gen,
+		Message: fmt.Sprintf("The account server stopped answering (%s). Calls through this connection fail at once without a request, "+
+			"and one probe at a time asks whether it is back (the first %s after it opened, each next one twice as late, then every %s); "+
+			"the objects that needed it show ServerUnavailable and are woken, at the connection's rateLimit, once it answers",
+			st.Cause, accountserver.DefaultProbeBackoff, accountserver.DefaultMaxProbeBackoff)})
+}
+
+// announceAvailability emits one event when a Ready connection's server
+// stops answering, and one when it answers again.
+func (r *Reconciler[T]) announceAvailability(obj T, before, after *v1.AccountServerStatus) {
+	if !meta.IsStatusConditionTrue(after.Conditions, v1.ConditionReady) {
+		return // its Ready condition says more
+	}
+	was := meta.FindStatusCondition(before.Conditions, v1.ConditionServerAvailable)
+	now := meta.FindStatusCondition(after.Conditions, v1.ConditionServerAvailable)
+	switch {
+	case now == nil || (was != nil && was.Status == now.Status):
+	case now.Status == metav1.ConditionFalse:
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, ReasonServerUnavailable, "Connect", now.Message)
+	case was != nil && was.Status == metav1.ConditionFalse:
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeNormal, ReasonAnswering, "Connect",
+			"The account server answers again; the objects the outage held are woken at the connection's rateLimit")
+	}
 }
 
 // retire handles a connection object being deleted: it stays usable, and
@@ -204,6 +289,7 @@ func (r *Reconciler[T]) retire(ctx context.Context, obj T) (ctrl.Result, error) 
 	conditions.Ready(&status.Conditions, obj.GetGeneration(), ReasonConnected,
 		fmt.Sprintf("Acting in tenant %s (%s); being deleted, it waits for %d object(s) that still use it: %s",
 			status.TenantName, status.TenantID, len(users), summarize(users, 5)))
+	setAvailability(status, obj.GetGeneration(), r.Registry.Built(key))
 	base := obj.DeepCopyObject().(T)
 	*base.ConnectionStatus() = *before
 	if _, err := conditions.PatchStatus(ctx, r.Client, base, obj); err != nil {
@@ -236,7 +322,8 @@ func summarize(names []string, n int) string {
 }
 
 // check gets a token and the tenant the credentials act in, and records
-// them in status. It returns the client it checked.
+// them in status. It returns the client it checked, also when the check
+// failed (nil only when none could be built).
 func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServerStatus) (*accountserver.Client, error) {
 	c, err := r.Registry.ClientFor(ctx, obj)
 	if err != nil {
@@ -244,15 +331,15 @@ func (r *Reconciler[T]) check(ctx context.Context, obj T, status *v1.AccountServ
 	}
 	expiry, err := c.Token(ctx)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	tenantID, err := c.WhoAmI(ctx)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	tenant, err := c.GetTenant(ctx, tenantID)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
 	status.TenantID, status.TenantName = tenant.ID, tenant.Name
 	// Recorded again only once the recorded time has passed: a restarted
@@ -324,6 +411,8 @@ func (r *Reconciler[T]) SetupWithManager(mgr ctrl.Manager, name string) error {
 		For(r.New(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, deletionStarted))).
 		// Only metadata: a Secret's data is read when needed, never cached.
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.forSecret), builder.OnlyMetadata).
+		// The client's circuit opened or closed: ServerAvailable shows it.
+		WatchesRawSource(source.Channel(r.Registry.CircuitEvents(conn.KeyOf(r.New()).Kind), &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](minBackoff, maxBackoff),
 		}).
