@@ -38,6 +38,10 @@ var errStale = errors.New("the object changed since it was read; reconciling aga
 // may be sent for it any more.
 var errGone = errors.New("the object is gone")
 
+// errCircuitOpen ends a reconcile that found its connection's circuit open
+// before it called anything.
+var errCircuitOpen = errors.New("the connection's circuit breaker is open")
+
 // staleRequeue is how soon a reconcile that met a lagging cache runs again.
 const staleRequeue = 200 * time.Millisecond
 
@@ -79,6 +83,10 @@ type Reconciler[O Object, R Remote, X any] struct {
 	// be in the cache yet when the connection becomes Ready.
 	waitersMu sync.Mutex
 	waiters   map[connection.Key]map[types.NamespacedName]struct{}
+	// held are the objects whose last reconcile found their connection's
+	// circuit open, by connection: the connection's event that says its
+	// server answers again releases them, at the connection's pace.
+	held map[connection.Key]map[types.NamespacedName]struct{}
 
 	// warned holds, by object UID, the failing reason last announced with
 	// a Warning event (warnOnFailure).
@@ -155,6 +163,15 @@ func (r *Reconciler[O, R, X]) record(ctx context.Context, obj O, res reconcile.R
 		return reconcile.Result{}, nil
 	}
 	st.ObservedGeneration = gen
+	if u, ok := asServerUnavailable(err); ok {
+		// No error, so no backoff of its own: the object is held until
+		// the circuit closes, and released then at the connection's pace.
+		// The message is the same for every call and every reconcile of
+		// the outage, so PatchStatus writes it once.
+		conditions.Progressing(&st.Conditions, gen, ReasonServerUnavailable, u.message(r.Kind))
+		r.hold(u.conn, client.ObjectKeyFromObject(obj))
+		return reconcile.Result{RequeueAfter: conditions.Jitter(heldRecheck)}, nil
+	}
 	if w, ok := asWaiting(err); ok {
 		conditions.Progressing(&st.Conditions, gen, w.Reason, w.Message)
 		if w.RetryAfter > 0 {
@@ -182,7 +199,7 @@ func (r *Reconciler[O, R, X]) record(ctx context.Context, obj O, res reconcile.R
 	return reconcile.Result{}, err
 }
 
-func (r *Reconciler[O, R, X]) reconcile(ctx context.Context, obj O) (reconcile.Result, error) {
+func (r *Reconciler[O, R, X]) reconcile(ctx context.Context, obj O) (_ reconcile.Result, err error) {
 	deleting := obj.GetDeletionTimestamp() != nil
 	if deleting && !controllerutil.ContainsFinalizer(obj, v1.Finalizer) {
 		return reconcile.Result{}, nil
@@ -220,6 +237,15 @@ func (r *Reconciler[O, R, X]) reconcile(ctx context.Context, obj O) (reconcile.R
 	req, err := r.connect(ctx, obj)
 	if err != nil {
 		return reconcile.Result{}, err
+	}
+	// From here on every failure that says the server does not answer is
+	// ServerUnavailable, whichever call met it.
+	defer func() { err = serverUnavailable(req.Conn, err) }()
+	if c := req.Conn.Client; c != nil && !c.Available() {
+		// Every call would fail at once: none of the writes that come
+		// before them (finalizer, create marker) is worth making. The
+		// connection's probe, not an object's call, finds the server back.
+		return reconcile.Result{}, &serverUnavailableError{conn: req.Conn.Key, err: errCircuitOpen}
 	}
 	if deleting {
 		return reconcile.Result{}, r.delete(ctx, req)
@@ -336,6 +362,33 @@ func (r *Reconciler[O, R, X]) connectionWaiters(key connection.Key) []reconcile.
 		reqs = append(reqs, reconcile.Request{NamespacedName: obj})
 	}
 	delete(r.waiters, key)
+	return reqs
+}
+
+// hold records that the object waits for connection key's circuit to
+// close.
+func (r *Reconciler[O, R, X]) hold(key connection.Key, obj types.NamespacedName) {
+	r.waitersMu.Lock()
+	defer r.waitersMu.Unlock()
+	if r.held == nil {
+		r.held = map[connection.Key]map[types.NamespacedName]struct{}{}
+	}
+	if r.held[key] == nil {
+		r.held[key] = map[types.NamespacedName]struct{}{}
+	}
+	r.held[key][obj] = struct{}{}
+}
+
+// heldBy takes the objects held by connection key's open circuit; one that
+// finds it still open when woken is held again.
+func (r *Reconciler[O, R, X]) heldBy(key connection.Key) []reconcile.Request {
+	r.waitersMu.Lock()
+	defer r.waitersMu.Unlock()
+	var reqs []reconcile.Request
+	for obj := range r.held[key] {
+		reqs = append(reqs, reconcile.Request{NamespacedName: obj})
+	}
+	delete(r.held, key)
 	return reqs
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
 	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/remotewatch"
 )
@@ -328,37 +330,137 @@ func (r *Reconciler[O, R, X]) notify(ctx context.Context, opts Options[O], ch re
 // connectionChanged wakes, when a connection object changes, the objects
 // recorded as waiting for it and those referring to it that are not Ready.
 // An AccountServer is referred to from its own namespace only.
+//
+// The objects its open circuit held (ServerUnavailable) are woken only
+// once its ServerAvailable condition no longer says False, and not all at
+// once (see releaseHeld).
 func (r *Reconciler[O, R, X]) connectionChanged(opts Options[O]) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		key := connection.KeyOf(o.(connection.Object))
+	wake := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		c, ok := o.(connection.Object)
+		if !ok {
+			return
+		}
+		key := connection.KeyOf(c)
 		sel := []client.ListOption{client.MatchingFields{connectionIndex: connectionKey(key.Kind, key.Name)}}
 		if key.Namespace != "" {
 			sel = append(sel, client.InNamespace(key.Namespace))
 		}
-		return append(r.connectionWaiters(key), r.waiting(ctx, opts, sel...)...)
-	})
+		waiting, held := r.waitingOrHeld(ctx, opts, sel...)
+		for _, req := range append(r.connectionWaiters(key), waiting...) {
+			q.Add(req)
+		}
+		if serverAvailable(c) {
+			r.releaseHeld(ctx, key, append(r.heldBy(key), held...), q)
+		}
+	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			wake(ctx, e.Object, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			wake(ctx, e.ObjectNew, q)
+		},
+		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			wake(ctx, e.Object, q)
+		},
+		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			wake(ctx, e.Object, q)
+		},
+	}
+}
+
+// serverAvailable says a connection object does not say its server is
+// down (ServerAvailable False).
+func serverAvailable(c connection.Object) bool {
+	cond := meta.FindStatusCondition(c.ConnectionStatus().Conditions, v1.ConditionServerAvailable)
+	return cond == nil || cond.Status != metav1.ConditionFalse
+}
+
+// wakeSource is a connection registry that knows each connection's client,
+// whose WakeDelay paces the release of the objects an outage held.
+type wakeSource interface {
+	Built(key connection.Key) *accountserver.Client
+}
+
+// releaseHeld wakes the objects connection key's open circuit held, now that
+// its server answers again, without a storm: an object that only needs
+// verifying is woken at once, since the batcher reads such objects a
+// hundred per request; any other (a spec to apply, a deletion, a create:
+// requests of its own) is woken after the connection's WakeDelay, so they
+// come at its requestsPerSecond, the first burst at once, and however many
+// an outage held, the requests they make at once stay within the budget.
+func (r *Reconciler[O, R, X]) releaseHeld(ctx context.Context, key connection.Key, reqs []reconcile.Request, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	if len(reqs) == 0 {
+		return
+	}
+	var pace *accountserver.Client
+	if ws, ok := r.Registry.(wakeSource); ok {
+		pace = ws.Built(key)
+	}
+	seen := map[reconcile.Request]bool{}
+	for _, req := range reqs {
+		if seen[req] {
+			continue
+		}
+		seen[req] = true
+		if pace == nil || r.batchable(ctx, req) {
+			q.Add(req)
+			continue
+		}
+		if d := pace.WakeDelay(); d > 0 {
+			q.AddAfter(req, d)
+		} else {
+			q.Add(req)
+		}
+	}
+	logf.FromContext(ctx).Info("server answers again; releasing the objects its outage held", "kind", r.Kind, "connection", key.String(), "objects", len(seen))
+}
+
+// batchable says an object's next reconcile reads through the batcher: it
+// only needs verifying, and the kind reads in batches.
+func (r *Reconciler[O, R, X]) batchable(ctx context.Context, req reconcile.Request) bool {
+	if r.batches == nil {
+		return false
+	}
+	o := r.New()
+	if err := r.Client.Get(ctx, req.NamespacedName, o); err != nil {
+		return false
+	}
+	return verifying(o) && o.ManagedStatus().ID != ""
 }
 
 // waiting lists the managed objects selected by opts that are not Ready:
 // only those can be waiting for what changed. Ready objects are left alone,
 // so a busy referenced object costs its dependants nothing.
 func (r *Reconciler[O, R, X]) waiting(ctx context.Context, opts Options[O], sel ...client.ListOption) []reconcile.Request {
+	waiting, held := r.waitingOrHeld(ctx, opts, sel...)
+	return append(waiting, held...)
+}
+
+// waitingOrHeld is waiting, with the objects an open circuit holds
+// (ServerUnavailable) apart: a connection's change wakes them only when
+// its server answers again, and at its pace.
+func (r *Reconciler[O, R, X]) waitingOrHeld(ctx context.Context, opts Options[O], sel ...client.ListOption) (waiting, held []reconcile.Request) {
 	list := opts.List()
 	// Only read, never kept or changed: the cache's own objects do, without
 	// a copy of each (this runs on every change of a referenced object).
 	if err := r.Client.List(ctx, list, append(sel, client.UnsafeDisableDeepCopy)...); err != nil {
 		logf.FromContext(ctx).Error(err, "listing objects to wake")
-		return nil
+		return nil, nil
 	}
-	var reqs []reconcile.Request
 	_ = meta.EachListItem(list, func(item runtimeObject) error {
 		o := item.(O)
-		if !meta.IsStatusConditionTrue(o.ManagedStatus().Conditions, v1.ConditionReady) || o.GetDeletionTimestamp() != nil {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+		ready := meta.FindStatusCondition(o.ManagedStatus().Conditions, v1.ConditionReady)
+		req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)}
+		switch {
+		case ready != nil && ready.Status == metav1.ConditionFalse && ready.Reason == ReasonServerUnavailable:
+			held = append(held, req)
+		case ready == nil || ready.Status != metav1.ConditionTrue || o.GetDeletionTimestamp() != nil:
+			waiting = append(waiting, req)
 		}
 		return nil
 	})
-	return reqs
+	return waiting, held
 }
 
 // all lists every managed object selected.

@@ -1,0 +1,325 @@
+package managed
+
+import (
+	"context"
+	"net"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/accountserver"
+	"github.com/tenant-operator/tenant-operator/internal/connection"
+)
+
+// The loop during an outage: what it does with the errors of a connection
+// whose circuit breaker is open, and how it releases the objects it held.
+
+// serverKey is the connection the tests' objects name.
+var serverKey = connection.Key{Kind: connection.KindAccountServer, Namespace: ns, Name: "server"}
+
+// errCircuitOpenCall is what a call returns while the circuit is open.
+var errCircuitOpenCall = accountserver.ErrorCircuitOpen("get tenant id-1", "http://server.example/api/2")
+
+// onServer is the connection serverKey with client c (nil: none, as the
+// other tests' fake connection).
+func onServer(c *accountserver.Client) *connection.Connection {
+	return &connection.Connection{Key: serverKey, Client: c, TenantID: "root-tenant", ResyncInterval: resync}
+}
+
+// refusedClient is a client of an address nobody listens on: every request
+// fails at once with "connection refused", and its circuit is closed.
+func refusedClient() *accountserver.Client {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	c, err := accountserver.New(accountserver.Config{URL: "http://" + addr, ClientID: "client", ClientSecret: "not-a-real-secret", MaxAttempts: 1})
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// trip opens c's circuit: as many refused token requests as it takes.
+func trip(c *accountserver.Client) {
+	for range accountserver.DefaultBreakerThreshold {
+		_, _ = c.Token(context.Background())
+	}
+	if c.Available() {
+		panic("the circuit did not open")
+	}
+}
+
+// openedClient is a refused client whose circuit is open.
+func openedClient() *accountserver.Client {
+	c := refusedClient()
+	trip(c)
+	return c
+}
+
+// TestServerUnavailableWritesStatusOnce: an outage costs an object one
+// status write, whether its reconciles meet the open circuit before any
+// call or in a call, and however often they run; a new generation is
+// written once; the server back, the object is Synced. No Warning events:
+// the connection has its own.
+func TestServerUnavailableWritesStatusOnce(t *testing.T) {
+	ctx := context.Background()
+	var patches, statusPatches atomic.Int32
+	base := newFake(tenant(withFinalizer(), withID("id-1")))
+	c := interceptor.NewClient(base, interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			patches.Add(1)
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			statusPatches.Add(1)
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	})
+	var log calls
+	// server is what Observe meets: "down" (the call's failures open the
+	// circuit), "open" (the fake's typed error) or "up".
+	server := "down"
+	e := &external{log: &log, observe: func(req *request, id string) (remote, error) {
+		switch server {
+		case "down":
+			trip(req.Conn.Client)
+			return remote{}, errUnavailable
+		case "open":
+			return remote{}, errCircuitOpenCall
+		}
+		return rm(id, 1), nil
+	}}
+	conn := &connector{log: &log, conn: onServer(refusedClient())}
+	rec := events.NewFakeRecorder(100)
+	r := newReconciler(c, e, conn, rec)
+
+	type writes struct{ Patches, StatusPatches int32 }
+	steps := []struct {
+		reason  string
+		before  func()
+		want    writes
+		reason2 string
+		// observed says whether the reconcile reached Observe.
+		observed bool
+	}{
+		{reason: "the server stops answering: the call's own failures open the circuit; one status write",
+			want: writes{0, 1}, reason2: ReasonServerUnavailable, observed: true},
+		{reason: "reconciled again while the circuit is open: no call, no write",
+			want: writes{0, 1}, reason2: ReasonServerUnavailable},
+		{reason: "and again: still nothing",
+			want: writes{0, 1}, reason2: ReasonServerUnavailable},
+		{reason: "a call that meets the open circuit (the fake's typed error) writes nothing either",
+			before: func() {
+				conn.conn = onServer(nil)
+				server = "open"
+			},
+			want: writes{0, 1}, reason2: ReasonServerUnavailable, observed: true},
+		{reason: "a new generation is written once",
+			before: func() {
+				o := &v1.Tenant{}
+				if err := base.Get(ctx, key, o); err != nil {
+					t.Fatal(err)
+				}
+				o.Generation++
+				if err := base.Update(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: writes{0, 2}, reason2: ReasonServerUnavailable, observed: true},
+		{reason: "then nothing again",
+			want: writes{0, 2}, reason2: ReasonServerUnavailable, observed: true},
+		{reason: "the server answers: Synced, one write",
+			before: func() { server = "up" },
+			want:   writes{0, 3}, reason2: ReasonSynced, observed: true},
+	}
+	for _, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		log = nil
+		res, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: key})
+		if err != nil {
+			t.Fatalf("%s: %v", s.reason, err)
+		}
+		if got := (writes{patches.Load(), statusPatches.Load()}); got != s.want {
+			t.Errorf("%s: writes %+v, want %+v", s.reason, got, s.want)
+		}
+		o := &v1.Tenant{}
+		if err := base.Get(ctx, key, o); err != nil {
+			t.Fatal(err)
+		}
+		ready := o.Status.Conditions[0]
+		if ready.Reason != s.reason2 {
+			t.Errorf("%s: Ready reason %s (%s), want %s", s.reason, ready.Reason, ready.Message, s.reason2)
+		}
+		if o.Status.ObservedGeneration != o.Generation {
+			t.Errorf("%s: observedGeneration %d, want %d", s.reason, o.Status.ObservedGeneration, o.Generation)
+		}
+		if got := strings.Contains(strings.Join(log, " "), "Observe("); got != s.observed {
+			t.Errorf("%s: reached Observe %t, want %t (calls %v)", s.reason, got, s.observed, log)
+		}
+		if s.reason2 == ReasonServerUnavailable && (res.RequeueAfter < heldRecheck || res.RequeueAfter > heldRecheck+heldRecheck/10) {
+			t.Errorf("%s: RequeueAfter %s, want the held object's safety net %s", s.reason, res.RequeueAfter, heldRecheck)
+		}
+	}
+	for _, ev := range drain(rec) {
+		if strings.HasPrefix(ev, "Warning") {
+			t.Errorf("event %q: an outage is the connection's to announce, not each object's", ev)
+		}
+	}
+	if got := r.heldBy(serverKey); len(got) != 1 || got[0].NamespacedName != key {
+		t.Errorf("held by %s: %v, want the object", serverKey, got)
+	}
+}
+
+// recordingQueue records what a handler enqueues, and when.
+type recordingQueue struct {
+	workqueue.TypedRateLimitingInterface[reconcile.Request]
+	now   []string
+	later map[string]time.Duration
+}
+
+func (q *recordingQueue) Add(r reconcile.Request) { q.now = append(q.now, r.Name) }
+func (q *recordingQueue) AddAfter(r reconcile.Request, d time.Duration) {
+	if q.later == nil {
+		q.later = map[string]time.Duration{}
+	}
+	q.later[r.Name] = d
+}
+
+// pacedConnector is a connector that knows the connection's client.
+type pacedConnector struct {
+	connector
+	client *accountserver.Client
+}
+
+func (p *pacedConnector) Built(connection.Key) *accountserver.Client { return p.client }
+
+// TestReleaseHeld: a connection whose ServerAvailable says False wakes the
+// objects waiting for it but not those its open circuit holds; once it
+// answers again they are released: those that only need verifying at once
+// (the batcher reads them a hundred per request), the others at the
+// connection's pace (here 2/s, burst 1).
+func TestReleaseHeld(t *testing.T) {
+	held := func(opts ...tenantOption) tenantOption {
+		return func(o *v1.Tenant) {
+			o.Status.ObservedGeneration = o.Generation
+			o.Status.Conditions = []metav1.Condition{{Type: v1.ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonServerUnavailable,
+				ObservedGeneration: o.Generation, LastTransitionTime: metav1.Now()}}
+			for _, f := range opts {
+				f(o)
+			}
+		}
+	}
+	edited := func(o *v1.Tenant) { o.Generation++ }
+	objs := []client.Object{
+		named(ns, "verifying", onConnection("", "server"), withID("id-v"), held()),
+		named(ns, "edited", onConnection("", "server"), withID("id-e"), held(edited)),
+		named(ns, "new", onConnection("", "server"), held()),
+		named(ns, "waiting", onConnection("", "server"), withConditions(metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: ReasonWaitingForServer, LastTransitionTime: metav1.Now()})),
+		named(ns, "ready", onConnection("", "server"), ready(metav1.ConditionTrue)),
+	}
+	server := func(available *metav1.ConditionStatus) *v1.AccountServer {
+		as := &v1.AccountServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "server"}}
+		if available != nil {
+			as.Status.Conditions = []metav1.Condition{{Type: v1.ConditionServerAvailable, Status: *available, Reason: "Test"}}
+		}
+		return as
+	}
+	type want struct {
+		now []string
+		// paced are the objects woken at the connection's pace, and their
+		// delays, in order.
+		paced  []string
+		delays []time.Duration
+		// stillHeld are the objects still recorded as held.
+		stillHeld []string
+	}
+	down, up := metav1.ConditionFalse, metav1.ConditionTrue
+	cases := map[string]struct {
+		reason string
+		conn   *v1.AccountServer
+		want   want
+	}{
+		"StillDown": {
+			reason: "while the server does not answer, only the objects waiting for the connection itself are woken",
+			conn:   server(&down),
+			want:   want{now: []string{"waiting"}, stillHeld: []string{"inherits"}},
+		},
+		"AnswersAgain": {
+			reason: "the server answers again: the verifying object at once, the others one per 1/rps after the burst",
+			conn:   server(&up),
+			want: want{now: []string{"verifying", "waiting"}, paced: []string{"edited", "inherits", "new"},
+				delays: []time.Duration{0, 500 * time.Millisecond, time.Second}},
+		},
+		"NoCondition": {
+			reason: "a connection that says nothing of its server (an operator before the breaker) releases them too",
+			conn:   server(nil),
+			want: want{now: []string{"verifying", "waiting"}, paced: []string{"edited", "inherits", "new"},
+				delays: []time.Duration{0, 500 * time.Millisecond, time.Second}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			pace, err := accountserver.New(accountserver.Config{URL: "http://server.example", ClientID: "client", ClientSecret: "not-a-real-secret",
+				RequestsPerSecond: 2, Burst: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := newReconciler(indexedClient(interceptor.Funcs{}, objs...), &external{log: &calls{}}, nil, nil)
+			r.Registry = &pacedConnector{client: pace}
+			r.batches = &batcher[remote]{}
+			// A child tenant inherits the connection: it is not in the
+			// connection's index, only recorded as held.
+			r.hold(serverKey, types.NamespacedName{Namespace: ns, Name: "inherits"})
+			q := &recordingQueue{}
+			r.connectionChanged(tenantOptions()).Update(ctx, event.UpdateEvent{ObjectOld: tc.conn, ObjectNew: tc.conn}, q)
+
+			// The first paced object has no delay: it is added at once.
+			var paced []string
+			var delays []time.Duration
+			var now []string
+			for _, n := range q.now {
+				if slices.Contains(tc.want.paced, n) {
+					paced, delays = append(paced, n), append(delays, 0)
+				} else {
+					now = append(now, n)
+				}
+			}
+			for n, d := range q.later {
+				paced, delays = append(paced, n), append(delays, d.Round(100*time.Millisecond))
+			}
+			sort.Strings(now)
+			sort.Strings(paced)
+			sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
+			var stillHeld []string
+			for _, req := range r.heldBy(serverKey) {
+				stillHeld = append(stillHeld, req.Name)
+			}
+			got := want{now: now, paced: paced, delays: delays, stillHeld: stillHeld}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{}), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
