@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -45,7 +46,15 @@ type Env struct {
 	apiWrites      atomic.Int64
 	mu             sync.Mutex
 	lastWrite      string
+	writeLog       []APIWrite
 	wireViolations []string
+}
+
+// APIWrite is one write a manager sent to the API server.
+type APIWrite struct {
+	Time   time.Time
+	Method string
+	Path   string
 }
 
 // Start starts the control plane, installs the CRDs and starts an emulator.
@@ -106,6 +115,14 @@ func (e *Env) Stop() error {
 // managers sent to the API server so far.
 func (e *Env) APIWrites() int64 { return e.apiWrites.Load() }
 
+// APIWriteLog lists the managers' writes to the API server so far, oldest
+// first, to tell whose they were.
+func (e *Env) APIWriteLog() []APIWrite {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]APIWrite(nil), e.writeLog...)
+}
+
 // LastAPIWrite names the managers' latest write to the API server, to say
 // what broke a quiet period.
 func (e *Env) LastAPIWrite() string {
@@ -124,6 +141,7 @@ func (e *Env) StartManager(ctx context.Context, opts operator.Options) (<-chan e
 				e.apiWrites.Add(1)
 				e.mu.Lock()
 				e.lastWrite = r.Method + " " + r.URL.Path
+				e.writeLog = append(e.writeLog, APIWrite{Time: time.Now(), Method: r.Method, Path: r.URL.Path})
 				e.mu.Unlock()
 			}
 			return rt.RoundTrip(r)

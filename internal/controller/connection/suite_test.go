@@ -22,6 +22,7 @@ const operatorNamespace = testenv.OperatorNamespace
 
 var (
 	ctx    context.Context
+	env    *testenv.Env
 	k8s    client.Client
 	emu    *emulator.Server
 	emuURL string
@@ -40,7 +41,8 @@ var _ = BeforeSuite(func() {
 	var cancel context.CancelFunc
 	ctx, cancel = context.WithCancel(context.Background())
 
-	env, err := testenv.Start(emulator.Options{})
+	var err error
+	env, err = testenv.Start(emulator.Options{})
 	Expect(err).NotTo(HaveOccurred(), "envtest needs KUBEBUILDER_ASSETS: run through `make test`")
 	DeferCleanup(env.Stop)
 	k8s, emu, emuURL = env.K8s, env.Emulator, env.URL
