@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"time"
 )
@@ -21,7 +22,9 @@ import (
 // circuit again.
 //
 // What counts as a sign that the server is unavailable: a 5xx answer, or no
-// answer at all (connection refused or reset, a timed-out attempt). Any
+// answer because nothing could connect (refused, no such host) or the
+// attempt timed out. A connection that broke after the request left (a lost
+// answer) counts for nothing either way. Any
 // other answer — 2xx, 4xx, and a 429, which pauses the connection on its
 // own (Retry-After) — shows the server is there and resets the count. A
 // call its caller gave up on counts for nothing. A 500 is the server
@@ -283,8 +286,26 @@ func outcomeOf(err error) outcome {
 		return outcomeUnavailable
 	case e.status > 0:
 		return outcomeAnswered
-	case e.kind == kindUnavailable && e.cause != nil && !errors.Is(e.cause, context.Canceled):
-		// No answer: refused, reset, timed out.
+	case e.kind == kindUnavailable && e.cause != nil:
+		return transportOutcome(e.cause)
+	}
+	return outcomeNone
+}
+
+// transportOutcome says what a request that got no answer tells of the
+// server: nothing could connect (refused, no such host) or the attempt
+// timed out, the server is unavailable. A connection that broke after the
+// request left (reset, EOF: a lost answer) says nothing sure: a server that
+// is down refuses the next ones, which count.
+func transportOutcome(cause error) outcome {
+	var ne net.Error
+	var op *net.OpError
+	switch {
+	case errors.Is(cause, context.Canceled):
+		return outcomeNone
+	case errors.Is(cause, context.DeadlineExceeded), errors.As(cause, &ne) && ne.Timeout():
+		return outcomeUnavailable
+	case errors.As(cause, &op) && op.Op == "dial":
 		return outcomeUnavailable
 	}
 	return outcomeNone

@@ -3,6 +3,7 @@ package accountserver_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -219,8 +220,9 @@ func TestOneProbePerBackoff(t *testing.T) {
 }
 
 // TestWhatOpensTheCircuit: a server that answers, even with 429 or 404, is
-// available; a 502, 503, 504 or no answer counts at every attempt; a 500 is
-// the server failing one request, so a call's retries count it once.
+// available, and a lost answer says nothing; a 503 counts at every attempt;
+// a 500 is the server failing one request, so a call's retries count it
+// once.
 func TestWhatOpensTheCircuit(t *testing.T) {
 	get := func(ctx context.Context, e *env) error {
 		_, err := e.client.GetTenant(ctx, e.boot.TenantID)
@@ -243,6 +245,16 @@ func TestWhatOpensTheCircuit(t *testing.T) {
 			reason: "4xx answers are about the request, not the server",
 			call: func(ctx context.Context, e *env) error {
 				_, err := e.client.GetTenant(ctx, "00000000-0000-0000-0000-000000000000")
+				return err
+			},
+			calls: 10,
+			want:  accountserver.CircuitClosed,
+		},
+		"LostAnswers": {
+			reason: "a connection that breaks after the request left (a lost answer) says nothing sure of the server",
+			faults: emulator.Faults{DropAfterCommitRate: 1, DropAfterCommitMethods: []string{http.MethodPost}},
+			call: func(ctx context.Context, e *env) error {
+				_, err := e.client.CreateTenant(ctx, accountserver.TenantCreate{Name: fmt.Sprintf("lost-%d", len(e.srv.Requests())), ParentID: e.boot.TenantID, Kind: accountserver.KindCustomer})
 				return err
 			},
 			calls: 10,

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -269,11 +272,18 @@ func TestOutcomeOf(t *testing.T) {
 		"400IsAnAnswer":     {answer(http.StatusBadRequest), outcomeAnswered},
 		"409IsAnAnswer":     {answer(http.StatusConflict), outcomeAnswered},
 		"ConnectionRefused": {ErrorFromTransport("get tenant", dial), outcomeUnavailable},
-		"TimedOut":          {ErrorFromTransport("get tenant", fmt.Errorf("attempt: %w", context.DeadlineExceeded)), outcomeUnavailable},
-		"CallerGaveUp":      {ErrorFromTransport("get tenant", fmt.Errorf("attempt: %w", context.Canceled)), outcomeNone},
-		"CircuitOpen":       {&Error{kind: kindUnavailable, circuitOpen: true}, outcomeNone},
-		"LocalError":        {newLocalError("fetch token", kindUnavailable, "the token endpoint sent no access token", nil), outcomeNone},
-		"NotAnError":        {errors.New("something else"), outcomeNone},
+		"NoSuchHost": {ErrorFromTransport("get tenant", &url.Error{Op: "Get", URL: "https://eu2.example.com",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "eu2.example.com", IsNotFound: true}}}), outcomeUnavailable},
+		"NetTimeout": {ErrorFromTransport("get tenant", &url.Error{Op: "Get", URL: "https://eu2.example.com",
+			Err: &net.OpError{Op: "read", Net: "tcp", Err: timeoutError{}}}), outcomeUnavailable},
+		"ConnectionReset": {ErrorFromTransport("create tenant", &url.Error{Op: "Post", URL: "https://eu2.example.com",
+			Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}), outcomeNone},
+		"EOF":          {ErrorFromTransport("create tenant", &url.Error{Op: "Post", URL: "https://eu2.example.com", Err: io.EOF}), outcomeNone},
+		"TimedOut":     {ErrorFromTransport("get tenant", fmt.Errorf("attempt: %w", context.DeadlineExceeded)), outcomeUnavailable},
+		"CallerGaveUp": {ErrorFromTransport("get tenant", fmt.Errorf("attempt: %w", context.Canceled)), outcomeNone},
+		"CircuitOpen":  {&Error{kind: kindUnavailable, circuitOpen: true}, outcomeNone},
+		"LocalError":   {newLocalError("fetch token", kindUnavailable, "the token endpoint sent no access token", nil), outcomeNone},
+		"NotAnError":   {errors.New("something else"), outcomeNone},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -286,3 +296,10 @@ func TestOutcomeOf(t *testing.T) {
 		})
 	}
 }
+
+// timeoutError is a net.Error that timed out.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
