@@ -97,8 +97,13 @@ func startTracker(ctx context.Context, cfg *rest.Config, namespaces []string) (*
 		return nil, err
 	}
 	go func() { _ = c.Start(ctx) }()
-	if !c.WaitForCacheSync(ctx) {
-		return nil, fmt.Errorf("the tracker's cache did not sync")
+	syncCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if !c.WaitForCacheSync(syncCtx) {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("the tracker's cache did not sync within 2 minutes")
 	}
 	return t, nil
 }
