@@ -198,9 +198,11 @@ type Registry struct {
 	users   []UsersFunc
 
 	// circuits feed, per kind of connection object, the objects whose
-	// circuit breaker opened or closed (CircuitEvents).
+	// circuit breaker opened or closed (CircuitEvents); closings, every
+	// subscriber of CircuitClosings.
 	circuitsMu sync.Mutex
 	circuits   map[string]chan event.GenericEvent
+	closings   []chan event.GenericEvent
 }
 
 // circuitBuffer is how many changes of circuit state may wait for the
@@ -225,31 +227,69 @@ func (r *Registry) CircuitEvents(kind string) <-chan event.GenericEvent {
 	return ch
 }
 
+// CircuitClosings yields an event for a connection object whenever its
+// client's circuit closes (or a new client, closed, replaces one): each
+// managed kind releases the objects the outage held. Every call returns a
+// channel of its own; call it before the manager starts.
+func (r *Registry) CircuitClosings() <-chan event.GenericEvent {
+	r.circuitsMu.Lock()
+	defer r.circuitsMu.Unlock()
+	ch := make(chan event.GenericEvent, circuitBuffer)
+	r.closings = append(r.closings, ch)
+	return ch
+}
+
 // circuitChanged is every client's OnCircuitChange: it keeps the metrics
-// and tells the connection's controller when the circuit opens or closes.
-// It runs under the breaker's lock, so it never blocks.
+// and tells the connection's controller when the circuit opens or closes,
+// and the managed kinds when it closes. It runs under the breaker's lock,
+// so it never blocks.
 func (r *Registry) circuitChanged(key Key, from, to accountserver.CircuitState) {
 	metrics.SetCircuit(key.String(), from, to)
 	if from != accountserver.CircuitClosed && to != accountserver.CircuitClosed {
 		return // a probe going out or failing: nothing to show
 	}
 	r.circuitsMu.Lock()
-	ch := r.circuits[key.Kind]
-	r.circuitsMu.Unlock()
-	if ch == nil {
-		return
+	chans := []chan event.GenericEvent{r.circuits[key.Kind]}
+	if to == accountserver.CircuitClosed {
+		chans = append(chans, r.closings...)
 	}
+	r.circuitsMu.Unlock()
+	for _, ch := range chans {
+		if ch == nil {
+			continue
+		}
+		select {
+		case ch <- event.GenericEvent{Object: objectOf(key)}:
+		default:
+			r.Logger.Info("too many circuit changes waiting; dropped one (the connection's next look, or a held object's own, finds it)",
+				"connection", key.String(), "circuit", to.String())
+		}
+	}
+}
+
+// circuitClosedOnce tells the managed kinds that key's circuit is closed
+// (a new client replaced one whose circuit was open).
+func (r *Registry) circuitClosedOnce(key Key) {
+	r.circuitsMu.Lock()
+	chans := append([]chan event.GenericEvent(nil), r.closings...)
+	r.circuitsMu.Unlock()
+	for _, ch := range chans {
+		select {
+		case ch <- event.GenericEvent{Object: objectOf(key)}:
+		default:
+		}
+	}
+}
+
+// objectOf is an empty connection object named by key.
+func objectOf(key Key) client.Object {
 	var o client.Object = &v1.AccountServer{}
 	if key.Kind == KindClusterAccountServer {
 		o = &v1.ClusterAccountServer{}
 	}
 	o.SetNamespace(key.Namespace)
 	o.SetName(key.Name)
-	select {
-	case ch <- event.GenericEvent{Object: o}:
-	default:
-		r.Logger.Info("too many circuit changes waiting; the connection's next look shows this one", "connection", key.String(), "circuit", to.String())
-	}
+	return o
 }
 
 // UsersFunc lists the objects of one kind that still hold something on the
@@ -349,9 +389,20 @@ func (r *Registry) ClientFor(ctx context.Context, o Object) (*accountserver.Clie
 		r.clients = map[Key]*entry{}
 	}
 	built = c
+	old, replaced := r.clients[key]
 	r.clients[key] = &entry{fingerprint: fp, client: c}
-	// A new client starts closed, whatever the one it replaces was doing.
+	// A new client starts closed, whatever the one it replaces was doing:
+	// what that one's outage held is released.
 	metrics.SetCircuit(key.String(), accountserver.CircuitClosed, accountserver.CircuitClosed)
+	if replaced {
+		// Not under r.mu: the old client's breaker lock comes first where
+		// its OnCircuitChange reads the registry.
+		go func(old *accountserver.Client) {
+			if !old.Available() {
+				r.circuitClosedOnce(key)
+			}
+		}(old.client)
+	}
 	return c, nil
 }
 

@@ -197,7 +197,12 @@ type recordingQueue struct {
 	later map[string]time.Duration
 }
 
-func (q *recordingQueue) Add(r reconcile.Request) { q.now = append(q.now, r.Name) }
+func (q *recordingQueue) Add(r reconcile.Request) {
+	if !slices.Contains(q.now, r.Name) {
+		q.now = append(q.now, r.Name)
+	}
+}
+
 func (q *recordingQueue) AddAfter(r reconcile.Request, d time.Duration) {
 	if q.later == nil {
 		q.later = map[string]time.Duration{}
@@ -213,74 +218,65 @@ type pacedConnector struct {
 
 func (p *pacedConnector) Built(connection.Key) *accountserver.Client { return p.client }
 
-// TestReleaseHeld: a connection whose ServerAvailable says False wakes the
-// objects waiting for it but not those its open circuit holds; once it
-// answers again they are released: those that only need verifying at once
-// (the batcher reads them a hundred per request), the others at the
-// connection's pace (here 2/s, burst 1).
+// TestReleaseHeld: a change of the connection object (its ServerAvailable
+// turning False or True, say) wakes the objects waiting for the connection,
+// not those its open circuit holds; the circuit's closing releases these:
+// those that only need verifying at once (the batcher reads them a hundred
+// per request), the others at the connection's pace (here 2/s, burst 1).
 func TestReleaseHeld(t *testing.T) {
-	held := func(opts ...tenantOption) tenantOption {
+	serverUnavailable := func(opts ...tenantOption) tenantOption {
 		return func(o *v1.Tenant) {
-			o.Status.ObservedGeneration = o.Generation
-			o.Status.Conditions = []metav1.Condition{{Type: v1.ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonServerUnavailable,
-				ObservedGeneration: o.Generation, LastTransitionTime: metav1.Now()}}
 			for _, f := range opts {
 				f(o)
 			}
+			o.Status.ObservedGeneration = generation
+			o.Status.Conditions = []metav1.Condition{{Type: v1.ConditionReady, Status: metav1.ConditionFalse, Reason: ReasonServerUnavailable,
+				ObservedGeneration: generation, LastTransitionTime: metav1.Now()}}
 		}
 	}
 	edited := func(o *v1.Tenant) { o.Generation++ }
 	objs := []client.Object{
-		named(ns, "verifying", onConnection("", "server"), withID("id-v"), held()),
-		named(ns, "edited", onConnection("", "server"), withID("id-e"), held(edited)),
-		named(ns, "new", onConnection("", "server"), held()),
+		named(ns, "verifying", onConnection("", "server"), withID("id-v"), serverUnavailable()),
+		named(ns, "edited", onConnection("", "server"), withID("id-e"), serverUnavailable(edited)),
+		named(ns, "new", onConnection("", "server"), serverUnavailable()),
 		named(ns, "waiting", onConnection("", "server"), withConditions(metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionFalse,
 			Reason: ReasonWaitingForServer, LastTransitionTime: metav1.Now()})),
 		named(ns, "ready", onConnection("", "server"), ready(metav1.ConditionTrue)),
 	}
-	server := func(available *metav1.ConditionStatus) *v1.AccountServer {
-		as := &v1.AccountServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "server"}}
-		if available != nil {
-			as.Status.Conditions = []metav1.Condition{{Type: v1.ConditionServerAvailable, Status: *available, Reason: "Test"}}
-		}
-		return as
-	}
+	held := []string{"verifying", "edited", "new", "inherits"}
+	server := &v1.AccountServer{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "server"}}
 	type want struct {
-		now []string
-		// paced are the objects woken at the connection's pace, and their
-		// delays, in order.
-		paced  []string
-		delays []time.Duration
-		// stillHeld are the objects still recorded as held.
-		stillHeld []string
+		Now []string
+		// Paced are the objects woken at the connection's pace, Delays
+		// their delays in order.
+		Paced  []string
+		Delays []time.Duration
+		// StillHeld are the objects still recorded as held.
+		StillHeld []string
 	}
-	down, up := metav1.ConditionFalse, metav1.ConditionTrue
 	cases := map[string]struct {
 		reason string
-		conn   *v1.AccountServer
+		event  func(r *Reconciler[*v1.Tenant, remote, resolved], q *recordingQueue)
 		want   want
 	}{
-		"StillDown": {
-			reason: "while the server does not answer, only the objects waiting for the connection itself are woken",
-			conn:   server(&down),
-			want:   want{now: []string{"waiting"}, stillHeld: []string{"inherits"}},
+		"ConnectionChanged": {
+			reason: "a change of the connection object wakes the objects waiting for it; the held ones stay held",
+			event: func(r *Reconciler[*v1.Tenant, remote, resolved], q *recordingQueue) {
+				r.connectionChanged(tenantOptions()).Update(context.Background(), event.UpdateEvent{ObjectOld: server, ObjectNew: server}, q)
+			},
+			want: want{Now: []string{"waiting"}, StillHeld: []string{"edited", "inherits", "new", "verifying"}},
 		},
-		"AnswersAgain": {
-			reason: "the server answers again: the verifying object at once, the others one per 1/rps after the burst",
-			conn:   server(&up),
-			want: want{now: []string{"verifying", "waiting"}, paced: []string{"edited", "inherits", "new"},
-				delays: []time.Duration{0, 500 * time.Millisecond, time.Second}},
-		},
-		"NoCondition": {
-			reason: "a connection that says nothing of its server (an operator before the breaker) releases them too",
-			conn:   server(nil),
-			want: want{now: []string{"verifying", "waiting"}, paced: []string{"edited", "inherits", "new"},
-				delays: []time.Duration{0, 500 * time.Millisecond, time.Second}},
+		"CircuitClosed": {
+			reason: "the circuit closes: the verifying object at once, the others one per 1/rps after the burst",
+			event: func(r *Reconciler[*v1.Tenant, remote, resolved], q *recordingQueue) {
+				r.circuitClosed().Generic(context.Background(), event.GenericEvent{Object: server}, q)
+			},
+			want: want{Now: []string{"verifying"}, Paced: []string{"edited", "inherits", "new"},
+				Delays: []time.Duration{0, 500 * time.Millisecond, time.Second}},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
 			pace, err := accountserver.New(accountserver.Config{URL: "http://server.example", ClientID: "client", ClientSecret: "not-a-real-secret",
 				RequestsPerSecond: 2, Burst: 1})
 			if err != nil {
@@ -289,35 +285,34 @@ func TestReleaseHeld(t *testing.T) {
 			r := newReconciler(indexedClient(interceptor.Funcs{}, objs...), &external{log: &calls{}}, nil, nil)
 			r.Registry = &pacedConnector{client: pace}
 			r.batches = &batcher[remote]{}
-			// A child tenant inherits the connection: it is not in the
-			// connection's index, only recorded as held.
-			r.hold(serverKey, types.NamespacedName{Namespace: ns, Name: "inherits"})
+			// Held by their reconciles; "inherits", a child tenant, is not
+			// in the connection's index.
+			for _, n := range held {
+				r.hold(serverKey, types.NamespacedName{Namespace: ns, Name: n})
+			}
 			q := &recordingQueue{}
-			r.connectionChanged(tenantOptions()).Update(ctx, event.UpdateEvent{ObjectOld: tc.conn, ObjectNew: tc.conn}, q)
+			tc.event(r, q)
 
 			// The first paced object has no delay: it is added at once.
-			var paced []string
-			var delays []time.Duration
-			var now []string
+			var got want
 			for _, n := range q.now {
-				if slices.Contains(tc.want.paced, n) {
-					paced, delays = append(paced, n), append(delays, 0)
+				if slices.Contains(tc.want.Paced, n) {
+					got.Paced, got.Delays = append(got.Paced, n), append(got.Delays, 0)
 				} else {
-					now = append(now, n)
+					got.Now = append(got.Now, n)
 				}
 			}
 			for n, d := range q.later {
-				paced, delays = append(paced, n), append(delays, d.Round(100*time.Millisecond))
+				got.Paced, got.Delays = append(got.Paced, n), append(got.Delays, d.Round(100*time.Millisecond))
 			}
-			sort.Strings(now)
-			sort.Strings(paced)
-			sort.Slice(delays, func(i, j int) bool { return delays[i] < delays[j] })
-			var stillHeld []string
 			for _, req := range r.heldBy(serverKey) {
-				stillHeld = append(stillHeld, req.Name)
+				got.StillHeld = append(got.StillHeld, req.Name)
 			}
-			got := want{now: now, paced: paced, delays: delays, stillHeld: stillHeld}
-			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{}), cmpopts.EquateEmpty()); diff != "" {
+			sort.Strings(got.Now)
+			sort.Strings(got.Paced)
+			sort.Strings(got.StillHeld)
+			slices.Sort(got.Delays)
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s\n-want +got:\n%s", tc.reason, diff)
 			}
 		})

@@ -86,7 +86,9 @@ func asStalled(err error) (*StalledError, bool) {
 // as ServerUnavailable and holds the object until the circuit closes.
 type serverUnavailableError struct {
 	conn connection.Key
-	err  error
+	// client is the connection's client, nil in tests without one.
+	client *accountserver.Client
+	err    error
 }
 
 func (e *serverUnavailableError) Error() string { return e.err.Error() }
@@ -122,7 +124,7 @@ func serverUnavailable(conn *connection.Connection, err error) error {
 	if !down {
 		return err
 	}
-	return &serverUnavailableError{conn: conn.Key, err: err}
+	return &serverUnavailableError{conn: conn.Key, client: conn.Client, err: err}
 }
 
 // Failures back off from a second to five minutes: a flaky server is asked
@@ -136,3 +138,8 @@ const (
 // its own, should the wake-up when the circuit closes be lost: it costs no
 // request while the circuit is open, and writes nothing.
 const heldRecheck = maxBackoff
+
+// closedRecheck is how soon an object looks again that found the circuit
+// closed right after its call met it open: the closing may have released
+// the held objects before this one was among them.
+const closedRecheck = time.Second

@@ -170,6 +170,11 @@ func (r *Reconciler[O, R, X]) record(ctx context.Context, obj O, res reconcile.R
 		// the outage, so PatchStatus writes it once.
 		conditions.Progressing(&st.Conditions, gen, ReasonServerUnavailable, u.message(r.Kind))
 		r.hold(u.conn, client.ObjectKeyFromObject(obj))
+		if u.client != nil && u.client.Available() {
+			// Held first, then looked at: a closing after this look
+			// releases the object, one before it does not.
+			return reconcile.Result{RequeueAfter: conditions.Jitter(closedRecheck)}, nil
+		}
 		return reconcile.Result{RequeueAfter: conditions.Jitter(heldRecheck)}, nil
 	}
 	if w, ok := asWaiting(err); ok {
@@ -245,7 +250,7 @@ func (r *Reconciler[O, R, X]) reconcile(ctx context.Context, obj O) (_ reconcile
 		// Every call would fail at once: none of the writes that come
 		// before them (finalizer, create marker) is worth making. The
 		// connection's probe, not an object's call, finds the server back.
-		return reconcile.Result{}, &serverUnavailableError{conn: req.Conn.Key, err: errCircuitOpen}
+		return reconcile.Result{}, &serverUnavailableError{conn: req.Conn.Key, client: c, err: errCircuitOpen}
 	}
 	if deleting {
 		return reconcile.Result{}, r.delete(ctx, req)

@@ -779,6 +779,15 @@ func TestReconcile(t *testing.T) {
 				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonServerUnavailable), Finalizers: fin},
 				calls: resolvedCalls("Observe(id-1)")},
 		},
+		"CircuitClosedMeanwhile": {
+			reason: "A call that met the open circuit, whose circuit is closed by the time the object is held, looks again in a second: the closing may have released the held objects before it was one.",
+			obj:    tenant(withFinalizer(), withID("id-1")),
+			conn:   onServer(refusedClient()),
+			ext:    external{observe: func(*request, string) (remote, error) { return remote{}, errCircuitOpenCall }},
+			want: want{result: jittered(closedRecheck),
+				state: state{ID: "id-1", Version: 1, ObservedGeneration: generation, Conditions: progressing(ReasonServerUnavailable), Finalizers: fin},
+				calls: resolvedCalls("Observe(id-1)")},
+		},
 		"ServerErrorWhileClosed": {
 			reason: "A 503 while the circuit stays closed is a TransientError, retried with backoff.",
 			obj:    tenant(withFinalizer(), withID("id-1")),

@@ -180,6 +180,9 @@ func (r *Reconciler[O, R, X]) SetupWithManager(mgr ctrl.Manager, opts Options[O]
 		WatchesRawSource(source.Channel(r.wakeups, &handler.EnqueueRequestForObject{})).
 		Watches(&v1.AccountServer{}, r.connectionChanged(opts)).
 		Watches(&v1.ClusterAccountServer{}, r.connectionChanged(opts))
+	if cs, ok := r.Registry.(circuitSource); ok {
+		b = b.WatchesRawSource(source.Channel(cs.CircuitClosings(), r.circuitClosed()))
+	}
 	if caps.sharer == nil {
 		b = b.Watches(r.New(), r.claimants(opts), builder.WithPredicates(claimsChanged[O]()))
 	}
@@ -329,51 +332,38 @@ func (r *Reconciler[O, R, X]) notify(ctx context.Context, opts Options[O], ch re
 
 // connectionChanged wakes, when a connection object changes, the objects
 // recorded as waiting for it and those referring to it that are not Ready.
-// An AccountServer is referred to from its own namespace only.
-//
-// The objects its open circuit held (ServerUnavailable) are woken only
-// once its ServerAvailable condition no longer says False, and not all at
-// once (see releaseHeld).
+// An AccountServer is referred to from its own namespace only. The objects
+// its open circuit holds (ServerUnavailable) are not among them: the
+// circuit's closing releases them, at the connection's pace (circuitClosed).
 func (r *Reconciler[O, R, X]) connectionChanged(opts Options[O]) handler.EventHandler {
-	wake := func(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-		c, ok := o.(connection.Object)
-		if !ok {
-			return
-		}
-		key := connection.KeyOf(c)
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		key := connection.KeyOf(o.(connection.Object))
 		sel := []client.ListOption{client.MatchingFields{connectionIndex: connectionKey(key.Kind, key.Name)}}
 		if key.Namespace != "" {
 			sel = append(sel, client.InNamespace(key.Namespace))
 		}
-		waiting, held := r.waitingOrHeld(ctx, opts, sel...)
-		for _, req := range append(r.connectionWaiters(key), waiting...) {
-			q.Add(req)
-		}
-		if serverAvailable(c) {
-			r.releaseHeld(ctx, key, append(r.heldBy(key), held...), q)
-		}
-	}
-	return handler.Funcs{
-		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			wake(ctx, e.Object, q)
-		},
-		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			wake(ctx, e.ObjectNew, q)
-		},
-		DeleteFunc: func(ctx context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			wake(ctx, e.Object, q)
-		},
-		GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			wake(ctx, e.Object, q)
-		},
-	}
+		waiting, _ := r.waitingOrHeld(ctx, opts, sel...)
+		return append(r.connectionWaiters(key), waiting...)
+	})
 }
 
-// serverAvailable says a connection object does not say its server is
-// down (ServerAvailable False).
-func serverAvailable(c connection.Object) bool {
-	cond := meta.FindStatusCondition(c.ConnectionStatus().Conditions, v1.ConditionServerAvailable)
-	return cond == nil || cond.Status != metav1.ConditionFalse
+// circuitSource is a connection registry that tells when a connection's
+// circuit closes.
+type circuitSource interface {
+	CircuitClosings() <-chan event.GenericEvent
+}
+
+// circuitClosed releases, when a connection's circuit closes, the objects
+// it held (see releaseHeld).
+func (r *Reconciler[O, R, X]) circuitClosed() handler.EventHandler {
+	return handler.Funcs{GenericFunc: func(ctx context.Context, e event.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+		c, ok := e.Object.(connection.Object)
+		if !ok {
+			return
+		}
+		key := connection.KeyOf(c)
+		r.releaseHeld(ctx, key, r.heldBy(key), q)
+	}}
 }
 
 // wakeSource is a connection registry that knows each connection's client,
@@ -383,7 +373,7 @@ type wakeSource interface {
 }
 
 // releaseHeld wakes the objects connection key's open circuit held, now that
-// its server answers again, without a storm: an object that only needs
+// it closed, without a storm: an object that only needs
 // verifying is woken at once, since the batcher reads such objects a
 // hundred per request; any other (a spec to apply, a deletion, a create:
 // requests of its own) is woken after the connection's WakeDelay, so they
@@ -438,8 +428,8 @@ func (r *Reconciler[O, R, X]) waiting(ctx context.Context, opts Options[O], sel 
 }
 
 // waitingOrHeld is waiting, with the objects an open circuit holds
-// (ServerUnavailable) apart: a connection's change wakes them only when
-// its server answers again, and at its pace.
+// (ServerUnavailable) apart: a change of their connection object does not
+// wake them, its circuit's closing does, at the connection's pace.
 func (r *Reconciler[O, R, X]) waitingOrHeld(ctx context.Context, opts Options[O], sel ...client.ListOption) (waiting, held []reconcile.Request) {
 	list := opts.List()
 	// Only read, never kept or changed: the cache's own objects do, without
