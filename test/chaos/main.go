@@ -136,7 +136,10 @@ func defaults(profile string) (config, error) {
 	case "short":
 		c.customers, c.kills = 30, 10
 		c.lostObjects, c.lostFor = 30, 20*time.Second
-		c.outageObjects, c.outagePending, c.outage = 100, 10, 30*time.Second
+		// Opening the circuit costs a few requests whatever the outage's
+		// length (five in a row fail, then probes at 5s, 15s, 35s): over 30s
+		// they alone come to more than 0.2/s; over a minute they do not.
+		c.outageObjects, c.outagePending, c.outage = 100, 10, time.Minute
 		c.failoverCustomers = 30
 		c.users = 100
 		c.timeout = 5 * time.Minute

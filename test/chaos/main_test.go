@@ -18,7 +18,7 @@ func TestParseFlags(t *testing.T) {
 				c.outageObjects == 1000 && c.outagePending == 100 && c.results == "test/chaos/results.md" && len(c.scenarios) == len(allScenarios)
 		}, ""},
 		"short": {[]string{"-profile", "short"}, func(c config) bool {
-			return c.customers == 30 && c.kills == 10 && c.outage == 30*time.Second && c.users == 100 && c.results == "test/chaos/results-short.md"
+			return c.customers == 30 && c.kills == 10 && c.outage == time.Minute && c.users == 100 && c.results == "test/chaos/results-short.md"
 		}, ""},
 		"a flag overrides the profile": {[]string{"-customers=7", "-profile=short"}, func(c config) bool { return c.customers == 7 && c.kills == 10 }, ""},
 		"scenarios run in their order, once": {[]string{"-scenarios", "outage,rollout,outage"}, func(c config) bool {
