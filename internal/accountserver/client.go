@@ -269,6 +269,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 	var lease uint64
 	defer func() { c.circuit.release(c.clock.Now(), lease) }()
 	failed500 := false
+	sent := false // whether any attempt sent the request
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
 		// The previous attempt's probe, if it learnt nothing, is due again.
 		c.circuit.release(c.clock.Now(), lease)
@@ -298,6 +299,9 @@ func (c *Client) do(ctx context.Context, r *request) error {
 				return c.stopped(r.op, ctx.Err(), last)
 			}
 			e := prefixed(r.op, err, c.redactor(r.secrets...))
+			// No token, no request: unless an earlier attempt sent it, the
+			// server has certainly not acted on this call.
+			e.unsent = !sent
 			in.Failure = failureToken
 			if IsUnavailable(e) {
 				in.Failure = failureTokenUnavailable
@@ -316,6 +320,7 @@ func (c *Client) do(ctx context.Context, r *request) error {
 			}
 			continue
 		}
+		sent = true
 		status, header, answer, err := c.send(ctx, r, body, token, attempt)
 		red := c.redactor(append(slices.Clone(r.secrets), token)...)
 		if err != nil {

@@ -58,6 +58,9 @@ type Error struct {
 	// circuitOpen marks a call that failed at once, without a request, because the connection's
 	// circuit breaker is open.
 	circuitOpen bool
+	// unsent marks a call whose request never left: its token could not
+	// be fetched, and no earlier attempt had sent it.
+	unsent bool
 }
 
 // Error implements error.
@@ -133,9 +136,10 @@ func IsCircuitOpen(err error) bool {
 	return ok && e.circuitOpen
 }
 
-// NotSent says the call failed without sending its request: the connection's circuit was open.
-// (managed.Unsent reads it: a one-shot request refused this way was certainly not acted on.)
-func (e *Error) NotSent() bool { return e.circuitOpen }
+// NotSent says the call failed without sending its request: the connection's circuit was open,
+// or no token could be fetched for it. (managed.Unsent reads it: a one-shot request that failed
+// this way was certainly not acted on.)
+func (e *Error) NotSent() bool { return e.circuitOpen || e.unsent }
 
 // IsServerDown: the server did not answer, or answered 5xx: what the circuit breaker counts. A 429
 // is not (the server is there, and asks the connection to pause), nor an open circuit itself.
