@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -69,7 +70,7 @@ func TestReqLog(t *testing.T) {
 	t.Run("Writes", func(t *testing.T) {
 		var got []string
 		for _, r := range l.writes() {
-			got = append(got, r.Method+" "+operationPath(r.Path))
+			got = append(got, r.Method+" "+harness.OperationPath(r.Path))
 		}
 		want := []string{"PUT /tenants/{id}", "PUT /tenants/{id}", "POST /users/{id}/send-activation-email"}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -229,8 +230,8 @@ func TestFormatting(t *testing.T) {
 		"DelayMissed":  {fmtDelay(math.Inf(1), 2*time.Minute), "> 120 (cap)"},
 		"RateLow":      {fmtRate(0.123), "0.12"},
 		"RateHigh":     {fmtRate(16.84), "16.8"},
-		"OpPath":       {operationPath("/api/2/users/" + idA + "/access_policies"), "/users/{id}/access_policies"},
-		"NotAnID":      {operationPath("/api/2/tenants/offering_items"), "/tenants/offering_items"},
+		"OpPath":       {harness.OperationPath("/api/2/users/" + idA + "/access_policies"), "/users/{id}/access_policies"},
+		"NotAnID":      {harness.OperationPath("/api/2/tenants/offering_items"), "/tenants/offering_items"},
 		"NiceStep":     {trimFloat(niceStep(2300)), "2500"},
 		"NiceStepTiny": {trimFloat(niceStep(0.07)), "0.1"},
 	}

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 // idlePoint is the idle request rate of one mode at one size.
@@ -60,7 +59,7 @@ type results struct {
 	res   map[string]*result
 	// machine is read when the run starts: the commit is the one built
 	// and measured, whatever happens to the tree meanwhile.
-	machine  machineInfo
+	machine  harness.MachineInfo
 	started  time.Time
 	finished time.Time
 	elapsed  time.Duration
@@ -279,56 +278,13 @@ func (b *bench) report(rs *results) error {
 	return nil
 }
 
-// machineInfo says where the run happened.
-type machineInfo struct {
-	cpus, cpuModel, goVersion, commit, date string
-}
-
-func machine() machineInfo {
-	cmd := func(name string, args ...string) string {
-		out, err := exec.Command(name, args...).Output()
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(out))
-	}
-	m := machineInfo{
-		cpus:      cmd("nproc"),
-		goVersion: cmd("go", "version"),
-		commit:    cmd("git", "rev-parse", "--short", "HEAD"),
-		date:      time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-	}
-	if m.cpus == "" {
-		m.cpus = fmt.Sprint(runtime.NumCPU())
-	}
-	if m.goVersion == "" {
-		m.goVersion = runtime.Version()
-	}
-	if m.commit == "" {
-		m.commit = "unknown"
-	} else if cmd("git", "status", "--porcelain", "--untracked-files=no") != "" {
-		m.commit += " with uncommitted changes"
-	}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.cpuModel = strings.TrimSpace(v)
-				break
-			}
-		}
-		_ = f.Close()
-	}
-	return m
-}
-
-func (rs *results) markdown(table string, mi machineInfo, svgName string) string {
+func (rs *results) markdown(table string, mi harness.MachineInfo, svgName string) string {
 	cfg := rs.cfg
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "# How the operator scales: polling against the remote watch\n\n")
 	fmt.Fprintf(&sb, "`make bench`%s, %s. Machine: %s cores (`nproc`)%s, %s. Commit %s. The run took %s.\n\n",
 		map[bool]string{true: " BENCH_PROFILE=" + cfg.profile, false: ""}[cfg.profile != "full"],
-		mi.date, mi.cpus, map[bool]string{true: ", " + mi.cpuModel, false: ""}[mi.cpuModel != ""], mi.goVersion, mi.commit, rs.elapsed.Round(time.Second))
+		mi.Date, mi.CPUs, map[bool]string{true: ", " + mi.CPUModel, false: ""}[mi.CPUModel != ""], mi.GoVersion, mi.Commit, rs.elapsed.Round(time.Second))
 	if !rs.feat.driftDetection {
 		sb.WriteString("**The manager binary of this run has no `--drift-detection` flag: both columns ran its only behaviour, per-object polling. The watch column is not the remote watch.**\n\n")
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 // reqLog is a slice of the emulator's request log.
@@ -40,7 +41,7 @@ type opCount struct {
 func (l reqLog) ops() []opCount {
 	n := map[string]int{}
 	for _, r := range l {
-		n[r.Method+" "+operationPath(r.Path)]++
+		n[r.Method+" "+harness.OperationPath(r.Path)]++
 	}
 	out := make([]opCount, 0, len(n))
 	for op, c := range n {
@@ -53,30 +54,6 @@ func (l reqLog) ops() []opCount {
 		return out[i].Op < out[j].Op
 	})
 	return out
-}
-
-// operationPath turns a request path into its route: /api/2 dropped, ids
-// replaced by {id}.
-func operationPath(p string) string {
-	segs := strings.Split(strings.TrimPrefix(p, "/api/2"), "/")
-	for i, s := range segs {
-		if looksLikeID(s) {
-			segs[i] = "{id}"
-		}
-	}
-	return strings.Join(segs, "/")
-}
-
-func looksLikeID(s string) bool {
-	if len(s) != 36 || strings.Count(s, "-") != 4 {
-		return false
-	}
-	for _, c := range s {
-		if c != '-' && (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // topOps renders the n most frequent operations: "GET /tenants/{id} 412 (80%)".
@@ -129,9 +106,9 @@ func objectsRead(l reqLog) map[string]time.Time {
 			}
 		case strings.HasPrefix(rest, "tenants/") && strings.HasSuffix(rest, "/offering_items"):
 			note(kindQuota, strings.TrimSuffix(strings.TrimPrefix(rest, "tenants/"), "/offering_items"), r.Time)
-		case strings.HasPrefix(rest, "tenants/") && looksLikeID(strings.TrimPrefix(rest, "tenants/")):
+		case strings.HasPrefix(rest, "tenants/") && harness.LooksLikeID(strings.TrimPrefix(rest, "tenants/")):
 			note(kindTenant, strings.TrimPrefix(rest, "tenants/"), r.Time)
-		case strings.HasPrefix(rest, "users/") && looksLikeID(strings.TrimPrefix(rest, "users/")):
+		case strings.HasPrefix(rest, "users/") && harness.LooksLikeID(strings.TrimPrefix(rest, "users/")):
 			note(kindUser, strings.TrimPrefix(rest, "users/"), r.Time)
 		case rest == "tenants" || rest == "users":
 			kind := kindTenant

@@ -27,7 +27,7 @@ func (b *bench) run(ctx context.Context) (*results, error) {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
 	rs := newResults(b.cfg, b.feat, b.modes)
-	rs.machine = machine()
+	rs.machine = harness.Machine()
 	steps := []struct {
 		name string
 		fn   func(context.Context, *results) error

@@ -369,27 +369,3 @@ func writeCounts(perObject map[string]int) (objects, most, total int) {
 	}
 	return objects, most, total
 }
-
-// operationPath turns a request path into its route: /api/2 dropped, ids
-// replaced by {id}.
-func operationPath(p string) string {
-	segs := strings.Split(strings.TrimPrefix(p, "/api/2"), "/")
-	for i, s := range segs {
-		if looksLikeID(s) {
-			segs[i] = "{id}"
-		}
-	}
-	return strings.Join(segs, "/")
-}
-
-func looksLikeID(s string) bool {
-	if len(s) != 36 || strings.Count(s, "-") != 4 {
-		return false
-	}
-	for _, c := range s {
-		if c != '-' && (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}

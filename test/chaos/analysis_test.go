@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -330,7 +331,7 @@ func TestRequestCounts(t *testing.T) {
 	if got := requestTimes(reqs, at(1), at(3)); len(got) != 2 || !got[0].Equal(at(1)) {
 		t.Errorf("[1, 3): %v", got)
 	}
-	if got := operationPath("/api/2/users/0b8f3c52-6d1e-4f0a-9c7b-2e4d5a6f7081/send-activation-email"); got != "/users/{id}/send-activation-email" {
+	if got := harness.OperationPath("/api/2/users/0b8f3c52-6d1e-4f0a-9c7b-2e4d5a6f7081/send-activation-email"); got != "/users/{id}/send-activation-email" {
 		t.Errorf("operationPath: %s", got)
 	}
 }

@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 // row is one figure of a scenario and, when it has one, its goal.
@@ -22,7 +21,7 @@ type results struct {
 	cfg      config
 	seed     int64
 	rows     []row
-	machine  machineInfo
+	machine  harness.MachineInfo
 	started  time.Time
 	elapsed  time.Duration
 	failures []string // scenarios that could not be measured
@@ -69,7 +68,7 @@ func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 // run sets up, runs every scenario chosen and reports.
 func (c *chaos) run(ctx context.Context) (*results, error) {
-	rs := &results{cfg: c.cfg, seed: c.seed, machine: machine(), started: time.Now()}
+	rs := &results{cfg: c.cfg, seed: c.seed, machine: harness.Machine(), started: time.Now()}
 	if err := c.setup(ctx); err != nil {
 		return nil, err
 	}
@@ -102,49 +101,6 @@ func (c *chaos) run(ctx context.Context) (*results, error) {
 	return rs, nil
 }
 
-// machineInfo says where the run happened.
-type machineInfo struct {
-	cpus, cpuModel, goVersion, commit, date string
-}
-
-func machine() machineInfo {
-	cmd := func(name string, args ...string) string {
-		out, err := exec.Command(name, args...).Output()
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(out))
-	}
-	m := machineInfo{
-		cpus:      cmd("nproc"),
-		goVersion: cmd("go", "version"),
-		commit:    cmd("git", "rev-parse", "--short", "HEAD"),
-		date:      time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-	}
-	if m.cpus == "" {
-		m.cpus = fmt.Sprint(runtime.NumCPU())
-	}
-	if m.goVersion == "" {
-		m.goVersion = runtime.Version()
-	}
-	if m.commit == "" {
-		m.commit = "unknown"
-	} else if cmd("git", "status", "--porcelain", "--untracked-files=no") != "" {
-		m.commit += " with uncommitted changes"
-	}
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.cpuModel = strings.TrimSpace(v)
-				break
-			}
-		}
-		_ = f.Close()
-	}
-	return m
-}
-
 // command is the make line that reproduces the run's profile.
 func (rs *results) command() string {
 	if rs.cfg.profile == "full" {
@@ -158,11 +114,11 @@ func (rs *results) markdown(table string) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "# Chaos: what the operator keeps when things break\n\n")
 	cpu := ""
-	if mi.cpuModel != "" {
-		cpu = ", " + mi.cpuModel
+	if mi.CPUModel != "" {
+		cpu = ", " + mi.CPUModel
 	}
 	fmt.Fprintf(&sb, "`%s` (scenarios: %s; kill seed %d), %s. Machine: %s cores (`nproc`)%s, %s. Commit %s. The run took %s.\n\n",
-		rs.command(), strings.Join(cfg.scenarios, ", "), rs.seed, mi.date, mi.cpus, cpu, mi.goVersion, mi.commit, rs.elapsed)
+		rs.command(), strings.Join(cfg.scenarios, ", "), rs.seed, mi.Date, mi.CPUs, cpu, mi.GoVersion, mi.Commit, rs.elapsed)
 	if cfg.note != "" {
 		fmt.Fprintf(&sb, "%s\n\n", cfg.note)
 	}

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 // firedRun is what a run under fire (rollout, side effects) measured.
@@ -151,7 +152,7 @@ func violationExamples(vs []violation) string {
 		return ""
 	}
 	v := vs[0]
-	return fmt.Sprintf(", e.g. %s %s %.3fs into a %s pause", v.Request.Method, operationPath(v.Request.Path), v.Request.Time.Sub(v.Pause.At).Seconds(), v.Pause.For)
+	return fmt.Sprintf(", e.g. %s %s %.3fs into a %s pause", v.Request.Method, harness.OperationPath(v.Request.Path), v.Request.Time.Sub(v.Pause.At).Seconds(), v.Pause.For)
 }
 
 func examples(names []string) string {
