@@ -31,7 +31,7 @@ type OfferingItemQuotaSpec struct {
 	Edition *EditionSpec `json:"edition,omitempty"`
 
 	// Items are the offering items managed (required, at least one), each
-	// on or off with its quota. Each (application, name, infraID) may be
+	// on or off with its quota. Each (application, name, storage) may be
 	// listed once.
 	// +optional
 	// +kubebuilder:validation:MaxItems=200
@@ -63,6 +63,7 @@ type EditionSpec struct {
 // OfferingItemSpec is one offering item: on or off, with a quota.
 // +kubebuilder:validation:XValidation:rule="has(self.application)",message="application is required: an application's name or UUID",fieldPath=".application",reason=FieldValueRequired
 // +kubebuilder:validation:XValidation:rule="has(self.name)",message="name is required: the offering item, e.g. workstations",fieldPath=".name",reason=FieldValueRequired
+// +kubebuilder:validation:XValidation:rule="!(has(self.infraID) && has(self.infraRef))",message="set at most one of infraID and infraRef"
 type OfferingItemSpec struct {
 	// Application name (e.g. "Cyber Protection") or UUID (required).
 	// +optional
@@ -88,6 +89,12 @@ type OfferingItemSpec struct {
 	// +kubebuilder:validation:MaxLength=64
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')",message="infraID must be a lowercase UUID, e.g. 0f8a6a3e-5f0e-4c7b-9a1d-2b3c4d5e6f70"
 	InfraID string `json:"infraID,omitempty"`
+
+	// InfraRef names a Storage object (same namespace) whose storage an
+	// infra item is bound to: the same as infraID, without the UUID. The
+	// item waits until the Storage has been created.
+	// +optional
+	InfraRef *LocalReference `json:"infraRef,omitempty"`
 
 	// Quota of the item. Absent, or a null value or overage, is unlimited.
 	// +optional

@@ -67,6 +67,9 @@ var kinds = []kind{
 	{"OfferingItemQuota", func() client.ObjectList { return &v1.OfferingItemQuotaList{} }, managedConditions},
 	{"UsageReport", func() client.ObjectList { return &v1.UsageReportList{} }, managedConditions},
 	{"ApiClient", func() client.ObjectList { return &v1.ApiClientList{} }, managedConditions},
+	{"Location", func() client.ObjectList { return &v1.LocationList{} }, managedConditions},
+	{"Storage", func() client.ObjectList { return &v1.StorageList{} }, managedConditions},
+	{"RegistrationToken", func() client.ObjectList { return &v1.RegistrationTokenList{} }, managedConditions},
 }
 
 // ObjectsCollector reports tenant_operator_objects{kind, ready}. It lists

@@ -61,7 +61,7 @@ func expected(counts map[string][3]int) string {
 	var b strings.Builder
 	b.WriteString("# HELP tenant_operator_objects Objects of each kind the operator manages, by the status of their Ready condition (Unknown: no Ready condition yet).\n")
 	b.WriteString("# TYPE tenant_operator_objects gauge\n")
-	for _, k := range []string{"AccountServer", "ClusterAccountServer", "Tenant", "User", "OfferingItemQuota", "UsageReport", "ApiClient"} {
+	for _, k := range []string{"AccountServer", "ClusterAccountServer", "Tenant", "User", "OfferingItemQuota", "UsageReport", "ApiClient", "Location", "Storage", "RegistrationToken"} {
 		c := counts[k]
 		for i, r := range []string{"True", "False", "Unknown"} {
 			fmt.Fprintf(&b, "tenant_operator_objects{kind=%q,ready=%q} %d\n", k, r, c[i])
