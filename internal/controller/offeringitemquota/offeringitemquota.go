@@ -112,6 +112,9 @@ func (e *External) Resolve(ctx context.Context, req *request) (res resolved, err
 			continue
 		}
 		d := toDesired(appID, it)
+		if d.infra, err = infraOf(ctx, e.Reader, q.Namespace, it); err != nil {
+			return resolved{}, err
+		}
 		if seen[d.key] {
 			return resolved{}, managed.Stalled(managed.ReasonInvalidSpec, "spec.items: item %s of %s is listed twice", it.Name, it.Application)
 		}
@@ -151,6 +154,8 @@ func appID(ctx context.Context, req *request, ref string) (string, error) {
 // checkClaims refuses items that an older OfferingItemQuota of the same
 // tenant already lists, in any namespace: two objects must not fight over
 // one item. The older one (by creation, then namespace and name) keeps it.
+// An item's storage is compared resolved: an infraRef and an infraID of the
+// same storage name the same item.
 func (e *External) checkClaims(ctx context.Context, req *request, tenantID string) error {
 	q := req.Object
 	keys := []string{idKey(tenantID)}
@@ -172,7 +177,8 @@ func (e *External) checkClaims(ctx context.Context, req *request, tenantID strin
 			seen[other.UID] = true
 			for _, it := range other.Spec.Items {
 				for _, mine := range q.Spec.Items {
-					if strings.EqualFold(it.Application, mine.Application) && it.Name == mine.Name && it.InfraID == mine.InfraID {
+					if strings.EqualFold(it.Application, mine.Application) && it.Name == mine.Name &&
+						claimKey(ctx, e.Reader, other.Namespace, it) == claimKey(ctx, e.Reader, q.Namespace, mine) {
 						return managed.Stalled(ReasonItemClaimed, "OfferingItemQuota %s/%s already manages item %s of %s; this one takes over when that one no longer does", other.Namespace, other.Name, mine.Name, mine.Application)
 					}
 				}
@@ -455,6 +461,8 @@ var Kind = tenant.Kind[*v1.OfferingItemQuota, *remote, resolved]{
 	References: []managed.Reference[*v1.OfferingItemQuota]{
 		{Field: TenantIndex, Names: tenantKeys},
 		{Field: PeerIndex, Target: &v1.OfferingItemQuota{}, Names: mayWaitForPeer, Values: settledPeer, AllNamespaces: true},
+		// An item naming a Storage by infraRef waits for its ID.
+		{Field: InfraRefIndex, Target: &v1.Storage{}, Names: InfraRefNames},
 	},
 }
 
