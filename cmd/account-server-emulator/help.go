@@ -23,6 +23,8 @@ var faultHelp = map[string]struct{ flag, values, effect string }{
 		`the share of /api/2 requests answered 500 "internal error (injected)" before the handler runs, so nothing changes`},
 	"errorStatus": {"", "500 or 503; 0 = 500",
 		"the status errorRate answers with: 503 makes an outage, as a server that is down answers through its load balancer"},
+	"errorMethods": {"", "a list of GET, POST, PUT, DELETE, PATCH; empty = every method",
+		"the methods errorRate applies to, e.g. [\"DELETE\"] fails only deletions"},
 	"throttleRate": {"--throttle-rate", "0 to 1",
 		"the share of /api/2 requests answered 429 with Retry-After: retryAfterSeconds"},
 	"retryAfterSeconds": {"--retry-after", "whole seconds >= 0 (at least 1 is sent)",
@@ -44,8 +46,10 @@ var adminHelp = []struct{ method, path, what string }{
 	{"PUT", "/_emulator/faults", "replaces all fault settings with the JSON body and answers the new ones; a field left out goes back to zero, an unknown field or a value out of range is refused (400)"},
 	{"GET", "/_emulator/requests", `every /api/2 request so far (the last 100000), oldest first: {"requests":[{"time","client","method","path","query","status","dropped","tenants"}]}`},
 	{"DELETE", "/_emulator/requests", "empties the request log; the store is left alone"},
-	{"GET", "/_emulator/state", "the whole store as JSON, without passwords and without the bootstrap client's secret"},
+	{"GET", "/_emulator/state", "the whole store as JSON, without passwords, the bootstrap client's secret or registration token values"},
 	{"PUT", "/_emulator/usages", `sets a tenant's usage of one usage name: {"tenant_id":"<uuid>","usage_name":"workstations","value":3} -> 204; a usage counted per storage (e.g. storage) needs "infra_id" too`},
+	{"POST", "/_emulator/registrations", `stands in for a machine registering its backup agent with a registration token (not part of the account server's API): {"token":"ABCD-EFGH-JK12"} -> 200 {"time","token_id","tenant_id","accepted":true} for a live token; 403 for a revoked, expired or unknown one`},
+	{"GET", "/_emulator/registrations", `every registration attempt so far, oldest first, without token values: {"registrations":[{"time","token_id","tenant_id","accepted","refusal"}]}`},
 	{"GET", "/_emulator/bootstrap", "the bootstrap API client's id, its tenant's id and name and the root tenant's id (not the secret)"},
 }
 

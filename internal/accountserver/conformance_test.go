@@ -498,6 +498,22 @@ func TestClientRequestsConformToTheOfficialSchema(t *testing.T) {
 			}
 			return c.DeleteClient(ctx, cl.ClientID)
 		},
+		// Registration tokens.
+		"CreateRegistrationToken": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
+			_, err := c.CreateRegistrationToken(ctx, f.customer.ID, time.Hour, []string{agentScope(f.customer.ID)})
+			return err
+		},
+		"ListRegistrationTokens": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
+			_, err := c.ListRegistrationTokens(ctx, f.customer.ID)
+			return err
+		},
+		"DeleteRegistrationToken": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
+			tok, err := c.CreateRegistrationToken(ctx, f.customer.ID, time.Minute, nil)
+			if err != nil {
+				return err
+			}
+			return c.DeleteRegistrationToken(ctx, tok.ID)
+		},
 		// Locations and infrastructure.
 		"CreateLocation": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
 			_, err := c.CreateLocation(ctx, f.partner.ID, "conformance-location")

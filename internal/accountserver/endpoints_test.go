@@ -1,9 +1,13 @@
 package accountserver_test
 
 import (
+	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -224,5 +228,64 @@ func TestTenantSettings(t *testing.T) {
 	}
 	if got := e.tr.count(http.MethodGet, "/api/2/search"); got != 1 {
 		t.Errorf("search requests = %d", got)
+	}
+}
+
+// agentScope is the scope of backup agent registration in a tenant.
+func agentScope(tenantID string) string {
+	return "urn:acronis.com:tenant-id:" + tenantID + ":backup_agent_admin"
+}
+
+func TestRegistrationTokenLifecycle(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxFor(t)
+	cust := e.mustCreateTenant(t, e.boot.TenantID, "Acme", accountserver.KindCustomer)
+	scopes := []string{agentScope(cust.ID)}
+	tok, err := e.client.CreateRegistrationToken(ctx, cust.ID, 30*24*time.Hour, scopes)
+	if err != nil {
+		t.Fatalf("CreateRegistrationToken: %v", err)
+	}
+	if !regexp.MustCompile(`^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$`).MatchString(string(tok.Token)) {
+		t.Errorf("token value is not XXXX-XXXX-XXXX")
+	}
+	if d := tok.ExpiresAt.Sub(tok.CreatedAt.Time); d != 30*24*time.Hour {
+		t.Errorf("lifetime = %v, want 720h", d)
+	}
+	if tok.TenantUUID != cust.ID || tok.ID == 0 || tok.TenantID == "" {
+		t.Errorf("token = id %d tenant %q/%q", tok.ID, tok.TenantID, tok.TenantUUID)
+	}
+	if diff := cmp.Diff(scopes, tok.Scopes); diff != "" {
+		t.Errorf("scopes (-want +got):\n%s", diff)
+	}
+	// The value never prints.
+	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%+v %#v %s %v", tok, tok, tok.Token, *tok)} {
+		if strings.Contains(s, string(tok.Token)) {
+			t.Errorf("the token's value printed: %s", s)
+		}
+	}
+	list, err := e.client.ListRegistrationTokens(ctx, cust.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].ID != tok.ID || list[0].Token != tok.Token {
+		t.Errorf("ListRegistrationTokens = %d tokens; want the new one with its value", len(list))
+	}
+	if reg := e.srv.RegisterAgent(string(tok.Token)); !reg.Accepted {
+		t.Errorf("the new token does not register an agent: %+v", reg)
+	}
+	if err := e.client.DeleteRegistrationToken(ctx, tok.ID); err != nil {
+		t.Fatalf("DeleteRegistrationToken: %v", err)
+	}
+	if err := e.client.DeleteRegistrationToken(ctx, tok.ID); !accountserver.IsNotFound(err) {
+		t.Errorf("deleting a revoked token: IsNotFound(%v) = false", err)
+	}
+	if reg := e.srv.RegisterAgent(string(tok.Token)); reg.Accepted {
+		t.Errorf("a revoked token still registers an agent")
+	}
+	if _, err := e.client.CreateRegistrationToken(ctx, cust.ID, accountserver.MaxRegistrationTokenLifetime+time.Second, scopes); !accountserver.IsInvalid(err) {
+		t.Errorf("a lifetime over a year: IsInvalid(%v) = false", err)
+	}
+	if got := e.tr.count(http.MethodPost, "/api/2/tenants/"+cust.ID+"/registration_tokens"); got != 1 {
+		t.Errorf("creates sent = %d, want 1 (the refused lifetime is not sent)", got)
 	}
 }

@@ -56,6 +56,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) *apiError {
 		return nil
 	case "usages":
 		return s.serveAdminUsages(w, r)
+	case "registrations":
+		return s.serveAdminRegistrations(w, r)
 	case "bootstrap":
 		if r.Method != http.MethodGet {
 			return methodNotAllowed(w, "GET")
@@ -88,6 +90,13 @@ func validateFaults(f Faults) *apiError {
 	if f.RateLimit < 0 || f.RetryAfterSeconds < 0 {
 		return errBadRequest("rateLimit and retryAfterSeconds must not be negative")
 	}
+	for _, m := range f.ErrorMethods {
+		switch strings.ToUpper(m) {
+		case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
+		default:
+			return errBadRequest("errorMethods: %q is not a method of the API", m)
+		}
+	}
 	for _, m := range f.DropAfterCommitMethods {
 		switch strings.ToUpper(m) {
 		case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
@@ -102,6 +111,9 @@ func validateFaults(f Faults) *apiError {
 func faultsForWire(f Faults) Faults {
 	if f.DropAfterCommitMethods == nil {
 		f.DropAfterCommitMethods = []string{}
+	}
+	if f.ErrorMethods == nil {
+		f.ErrorMethods = []string{}
 	}
 	return f
 }

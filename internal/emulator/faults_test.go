@@ -30,12 +30,12 @@ func adminDo(t *testing.T, env *testEnv, method, path, body string) (int, []byte
 
 func TestAdminFaults(t *testing.T) {
 	env := startEmulator(t, Options{})
-	const full = `{"latency":"50ms","jitter":"10ms","errorRate":0.05,"errorStatus":503,"throttleRate":0.02,"retryAfterSeconds":1,"rateLimit":20,"dropAfterCommitRate":0.1,"dropAfterCommitMethods":["POST"],"reportsNotReady":true}`
+	const full = `{"latency":"50ms","jitter":"10ms","errorRate":0.05,"errorStatus":503,"errorMethods":["DELETE"],"throttleRate":0.02,"retryAfterSeconds":1,"rateLimit":20,"dropAfterCommitRate":0.1,"dropAfterCommitMethods":["POST"],"reportsNotReady":true}`
 	status, body := adminDo(t, env, http.MethodPut, "/_emulator/faults", full)
 	if status != http.StatusOK {
 		t.Fatalf("PUT faults: %d %s", status, body)
 	}
-	want := Faults{Latency: Duration(50 * time.Millisecond), Jitter: Duration(10 * time.Millisecond), ErrorRate: 0.05, ErrorStatus: 503, ThrottleRate: 0.02,
+	want := Faults{Latency: Duration(50 * time.Millisecond), Jitter: Duration(10 * time.Millisecond), ErrorRate: 0.05, ErrorStatus: 503, ErrorMethods: []string{"DELETE"}, ThrottleRate: 0.02,
 		RetryAfterSeconds: 1, RateLimit: 20, DropAfterCommitRate: 0.1, DropAfterCommitMethods: []string{"POST"}, ReportsNotReady: true}
 	if diff := cmp.Diff(want, env.srv.Faults()); diff != "" {
 		t.Errorf("stored faults -want +got:\n%s", diff)
@@ -61,6 +61,7 @@ func TestAdminFaults(t *testing.T) {
 		"UnknownField":  `{"errorRatio":0.1}`,
 		"ReadMethod":    `{"dropAfterCommitMethods":["GET"]}`,
 		"ErrorStatus":   `{"errorStatus":404}`,
+		"ErrorMethod":   `{"errorMethods":["HEAD"]}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if status, body := adminDo(t, env, http.MethodPut, "/_emulator/faults", body); status != http.StatusBadRequest {

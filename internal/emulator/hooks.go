@@ -23,6 +23,12 @@ type stateExt struct {
 	Prices map[string]map[string]*ItemPrice `json:"prices"`
 	// LastBrandID numbers brands: the tenant object carries a legacy integer brand_id next to brand_uuid.
 	LastBrandID int64 `json:"last_brand_id"`
+	// RegTokens holds the registration tokens by decimal id, revoked ones included
+	// (registrationtokens.go); LastRegTokenID numbers them.
+	RegTokens      map[string]*regTokenRecord `json:"registration_tokens"`
+	LastRegTokenID int64                      `json:"last_registration_token_id"`
+	// Registrations records every attempt at the registration stand-in, oldest first.
+	Registrations []Registration `json:"registrations"`
 	// AllOn marks the tenants that hold every offering item whatever their parent has: the root and
 	// the seeded Provider partner, so the bootstrap client starts with the whole catalog to hand out.
 	AllOn map[string]bool `json:"all_on"`
@@ -57,6 +63,9 @@ func (s *Server) ext() *stateExt {
 	}
 	if x.Prices == nil {
 		x.Prices = map[string]map[string]*ItemPrice{}
+	}
+	if x.RegTokens == nil {
+		x.RegTokens = map[string]*regTokenRecord{}
 	}
 	if x.AllOn == nil {
 		x.AllOn = map[string]bool{}

@@ -120,6 +120,13 @@ func (s *Server) routeTable() []route {
 		api("PUT /api/2/clients/{id}", s.updateClient),
 		api("DELETE /api/2/clients/{id}", s.deleteClient),
 
+		// Registration tokens.
+		api("POST /api/2/tenants/{tenant_id}/registration_tokens", s.createTenantRegToken),
+		api("GET /api/2/tenants/{tenant_id}/registration_tokens", s.listTenantRegTokens),
+		api("POST /api/2/registration_tokens", s.createRegToken),
+		api("GET /api/2/registration_tokens", s.listRegTokens),
+		api("DELETE /api/2/registration_tokens/{token_id}", s.deleteRegToken),
+
 		// Locations.
 		api("POST /api/2/locations", s.createLocation),
 		api("GET /api/2/locations", s.listLocations),

@@ -106,9 +106,11 @@ type Faults struct {
 	ErrorRate float64  `json:"errorRate"`
 	// ErrorStatus is the HTTP status of errorRate's answers: 500 (0 means 500) or 503, as a server
 	// that is down answers through its load balancer. An outage is errorRate 1 with 503.
-	ErrorStatus       int     `json:"errorStatus"`
-	ThrottleRate      float64 `json:"throttleRate"`
-	RetryAfterSeconds int     `json:"retryAfterSeconds"`
+	ErrorStatus int `json:"errorStatus"`
+	// ErrorMethods lists the methods errorRate applies to; empty means every method.
+	ErrorMethods      []string `json:"errorMethods"`
+	ThrottleRate      float64  `json:"throttleRate"`
+	RetryAfterSeconds int      `json:"retryAfterSeconds"`
 	// RateLimit is requests per second per client id; beyond it 429 with Retry-After. 0 = unlimited.
 	RateLimit float64 `json:"rateLimit"`
 	// DropAfterCommitRate is the share of committed writes whose answer is never sent: the
@@ -271,6 +273,7 @@ func (s *Server) Faults() Faults {
 	defer s.faultMu.Unlock()
 	f := s.faults
 	f.DropAfterCommitMethods = slices.Clone(f.DropAfterCommitMethods)
+	f.ErrorMethods = slices.Clone(f.ErrorMethods)
 	return f
 }
 
@@ -416,7 +419,7 @@ func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecor
 		writeError(bw, http.StatusTooManyRequests, http.StatusTooManyRequests, "too many requests (injected)")
 		return false
 	}
-	if faults.ErrorRate > 0 && rand.Float64() < faults.ErrorRate {
+	if faults.ErrorRate > 0 && methodIn(faults.ErrorMethods, r.Method) && rand.Float64() < faults.ErrorRate {
 		if faults.ErrorStatus != 0 && faults.ErrorStatus != http.StatusInternalServerError {
 			writeError(bw, faults.ErrorStatus, faults.ErrorStatus, strings.ToLower(http.StatusText(faults.ErrorStatus))+" (injected)")
 			return false
@@ -445,6 +448,11 @@ func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecor
 }
 
 const maxBodyBytes = 16 << 20
+
+// methodIn says whether a fault limited to methods (none: every method) applies to method.
+func methodIn(methods []string, method string) bool {
+	return len(methods) == 0 || slices.ContainsFunc(methods, func(m string) bool { return strings.EqualFold(m, method) })
+}
 
 // answerUnrouted gives 404/405 the vendor's error body instead of ServeMux's plain text.
 func (s *Server) answerUnrouted(w http.ResponseWriter, r *http.Request) {

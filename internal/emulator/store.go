@@ -262,8 +262,8 @@ func (s *Server) ensureBootstrapClient(id, secret string) {
 	b.ClientSecret = secret
 }
 
-// redactedState is the store as GET /_emulator/state shows it: passwords and the bootstrap secret
-// never leave the process through the admin API.
+// redactedState is the store as GET /_emulator/state shows it: passwords, the bootstrap secret and
+// registration token values never leave the process through the admin API.
 func (s *Server) redactedState() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -283,6 +283,15 @@ func (s *Server) redactedState() ([]byte, error) {
 	}
 	if b, ok := st["bootstrap"].(map[string]any); ok {
 		b["client_secret"] = "<redacted>"
+	}
+	if x, ok := st["ext"].(map[string]any); ok {
+		if tokens, ok := x["registration_tokens"].(map[string]any); ok {
+			for _, t := range tokens {
+				if t, ok := t.(map[string]any); ok {
+					t["token"] = "<redacted>"
+				}
+			}
+		}
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }

@@ -912,6 +912,56 @@ func wireRows() []wireRow {
 			want:     http.StatusNoContent,
 		},
 
+		// --- Registration tokens ---
+		{
+			op: "POST /tenants/{tenant_id}/registration_tokens",
+			refused: func(f *wireFixture) wireReq {
+				return wireDo("POST", "/tenants/"+f.customer.ID+"/registration_tokens", map[string]any{"expires_in": 3600, "scopes": []string{}, "tenant_id": f.customer.ID})
+			},
+			field: "body.tenant_id",
+			accepted: func(t *testing.T, f *wireFixture) wireReq {
+				return wireDo("POST", "/tenants/"+f.customer.ID+"/registration_tokens", map[string]any{"expires_in": 3600, "scopes": []string{agentScope(f.customer.ID)}})
+			},
+			want: http.StatusOK,
+		},
+		{
+			op: "GET /tenants/{tenant_id}/registration_tokens",
+			refused: func(f *wireFixture) wireReq {
+				return wireGet("/tenants/" + upperID(f.customer.ID) + "/registration_tokens")
+			},
+			field: "path.tenant_id",
+			accepted: func(t *testing.T, f *wireFixture) wireReq {
+				return wireGet("/tenants/" + f.customer.ID + "/registration_tokens")
+			},
+			want: http.StatusOK,
+		},
+		{
+			op: "POST /registration_tokens",
+			refused: func(f *wireFixture) wireReq {
+				return wireDo("POST", "/registration_tokens", map[string]any{"expires_in": "1h", "scopes": []string{}})
+			},
+			field: "body.expires_in",
+			accepted: func(t *testing.T, f *wireFixture) wireReq {
+				return wireDo("POST", "/registration_tokens", map[string]any{"tenant_id": f.customer.ID, "expires_in": 60, "scopes": []string{agentScope(f.customer.ID)}})
+			},
+			want: http.StatusCreated,
+		},
+		{
+			op:        "GET /registration_tokens",
+			noRefusal: "no parameters and no body",
+			accepted:  func(t *testing.T, f *wireFixture) wireReq { return wireGet("/registration_tokens") },
+			want:      http.StatusOK,
+		},
+		{
+			op:      "DELETE /registration_tokens/{token_id}",
+			refused: func(f *wireFixture) wireReq { return wireDo("DELETE", "/registration_tokens/"+zeroUUID, nil) },
+			field:   "path.token_id",
+			accepted: func(t *testing.T, f *wireFixture) wireReq {
+				return wireDo("DELETE", "/registration_tokens/"+strconv.FormatInt(f.newRegToken(t, f.customer.ID, 3600).ID, 10), nil)
+			},
+			want: http.StatusNoContent,
+		},
+
 		// --- Locations ---
 		{
 			op:      "POST /locations",

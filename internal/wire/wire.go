@@ -152,7 +152,7 @@ func compile(fsys fs.FS) (*Spec, error) {
 		if op.querySchema, err = add(base+"/query.json", qs); err != nil {
 			return nil, err
 		}
-		op.pathParams, _, ps = paramSchema(f.PathParams)
+		op.pathParams, _, ps = paramSchema(corrected(f.Method, f.Path, f.PathParams))
 		if op.pathSchema, err = add(base+"/path.json", ps); err != nil {
 			return nil, err
 		}

@@ -85,6 +85,10 @@ func TestValidateRequest(t *testing.T) {
 		"form enum":                {"POST /idp/token", Request{ContentType: "application/x-www-form-urlencoded", Body: []byte("grant_type=magic")}, "body.grant_type"},
 		"png needs length": {"POST /tenants/{tenant_id}/brand/logo", Request{PathParams: map[string]string{"tenant_id": id},
 			Query: url.Values{"version": {"1"}}, ContentType: "image/png", Body: []byte{1}}, "header.Content-Length"},
+		"registration token id is its integer (corrected)": {"DELETE /registration_tokens/{token_id}", Request{
+			PathParams: map[string]string{"token_id": "42"}}, ""},
+		"registration token id is not a UUID (corrected)": {"DELETE /registration_tokens/{token_id}", Request{
+			PathParams: map[string]string{"token_id": id}}, "path.token_id"},
 		"big integers survive": {"PUT /tenants/{tenant_id}/offering_items", Request{
 			PathParams: map[string]string{"tenant_id": id}, ContentType: json,
 			Body: []byte(`{"offering_items":[{"application_id":"` + id + `","name":"storage","quota":{"value":9007199254740993,"overage":null,"version":0}}]}`),
