@@ -5,3 +5,13 @@ app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
+
+{{/* Name of the RegistrationToken. */}}
+{{- define "tenant-onboarding.registrationTokenName" -}}
+{{ .Release.Name }}-registration
+{{- end }}
+
+{{/* Secret the operator writes the registration token to. */}}
+{{- define "tenant-onboarding.registrationTokenSecret" -}}
+{{ .Values.registrationToken.secretName | default (printf "%s-registration-token" .Release.Name) }}
+{{- end }}
