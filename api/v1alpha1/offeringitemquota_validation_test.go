@@ -57,10 +57,23 @@ var _ = Describe("OfferingItemQuota", func() {
 			"spec.items[0].quota.overage", "quota.overage must not be negative"),
 		Entry("an infraID that is no UUID", func(s *v1.OfferingItemQuotaSpec) { s.Items[0].InfraID = "default" },
 			"spec.items[0].infraID", "infraID must be a lowercase UUID"),
+		Entry("an item with both infraID and infraRef", func(s *v1.OfferingItemQuotaSpec) {
+			s.Items[0].Name, s.Items[0].InfraID, s.Items[0].InfraRef = "storage", someUUID, &v1.LocalReference{Name: "backup-storage"}
+		}, "spec.items[0]", "set at most one of infraID and infraRef"),
+		Entry("an infraRef without a name", func(s *v1.OfferingItemQuotaSpec) {
+			s.Items[0].Name, s.Items[0].InfraRef = "storage", &v1.LocalReference{}
+		}, "spec.items[0].infraRef.name", "name must not be empty: it names an object in this namespace"),
 		Entry("an edition without a name", func(s *v1.OfferingItemQuotaSpec) {
 			s.Edition = &v1.EditionSpec{Application: "Cyber Protection"}
 		}, "spec.edition.name", "edition.name must not be empty"),
 	)
+
+	It("accepts an item bound to a Storage by infraRef", func() {
+		q := newQuota(func(s *v1.OfferingItemQuotaSpec) {
+			s.Items = append(s.Items, v1.OfferingItemSpec{Application: "Cyber Protection", Name: "storage", InfraRef: &v1.LocalReference{Name: "backup-storage"}})
+		})
+		Expect(k8s.Create(ctx, q)).To(Succeed())
+	})
 
 	DescribeTable("refuses items without a required field with a clear message",
 		func(path []string, fragments ...string) {
