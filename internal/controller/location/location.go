@@ -69,7 +69,7 @@ func (e *External) Observe(ctx context.Context, req *request, id string) (*remot
 }
 
 // Find looks for the location of the owner tenant with this object's
-// name: a tenant's locations have unique names, so it is the one an
+// name (the emulator keeps a tenant's location names distinct): the one an
 // interrupted create made.
 func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error) {
 	c, tenantID := req.Conn.Client, req.Resolved.tenantID
@@ -82,12 +82,22 @@ func (e *External) Find(ctx context.Context, req *request) (*remote, bool, error
 		return nil, false, err
 	}
 	name := Name(req.Object)
+	var found *accountserver.Location
 	for i := range all {
-		if l := &all[i]; l.OwnerTenantID == tenantID && strings.EqualFold(l.Name, name) {
-			return &remote{location: l}, true, nil
+		l := &all[i]
+		if l.OwnerTenantID != tenantID || !strings.EqualFold(l.Name, name) {
+			continue
+		}
+		// The exact name first: that names differ only in case is the
+		// emulator's rule, not one known of the real server.
+		if found == nil || l.Name == name && found.Name != name {
+			found = l
 		}
 	}
-	return nil, false, nil
+	if found == nil {
+		return nil, false, nil
+	}
+	return &remote{location: found}, true, nil
 }
 
 // CanAdopt refuses a location of another tenant: locations do not move.
