@@ -140,7 +140,7 @@ var _ = Describe("RegistrationToken", func() {
 			And(HavePrefix("Replaced: "), ContainSubstring("the Secret does not hold the current token"))))
 	})
 
-	It("replaces the token when its scopes change", func() {
+	It("replaces the token when its scopes or its lifetime change", func() {
 		rt := tokenOf(tenant, nil)
 		Expect(suite.K8s.Create(ctx, rt)).To(Succeed())
 		firstID := testenv.ExpectReady(suite, rt).Status.ID
@@ -155,6 +155,30 @@ var _ = Describe("RegistrationToken", func() {
 		Expect(string(secretOf(Default, rt).Data["token"])).To(Equal(remoteToken(got.Status.ID).Token))
 		Eventually(func() *time.Time { return remoteToken(firstID).RevokedAt }).ShouldNot(BeNil(), "the old token is revoked")
 		Expect(liveTokens(tenant.Status.ID)).To(HaveLen(1))
+
+		secondID := got.Status.ID
+		testenv.Modify(suite, rt, func(rt *v1.RegistrationToken) { rt.Spec.ExpiresIn = &metav1.Duration{Duration: 48 * time.Hour} })
+		Eventually(func(g Gomega) string { return testenv.Fresh(suite, g, rt).Status.ID }).WithTimeout(30 * time.Second).ShouldNot(Equal(secondID))
+		got = testenv.ExpectReady(suite, rt)
+		third := remoteToken(got.Status.ID)
+		Expect(third.ExpiresAt.Sub(third.CreatedAt)).To(Equal(48 * time.Hour))
+		Expect(third.Scopes).To(ConsistOf(scopes))
+		Expect(got.Status.ExpiresAt.Sub(got.Status.RenewAt.Time)).To(Equal(16*time.Hour), "renewed a third of the new lifetime before expiry")
+		Eventually(func() *time.Time { return remoteToken(secondID).RevokedAt }).ShouldNot(BeNil())
+		Expect(liveTokens(tenant.Status.ID)).To(HaveLen(1))
+	})
+
+	It("stalls without making a token when a Secret of that name belongs to someone else", func() {
+		rt := tokenOf(tenant, nil)
+		Expect(suite.K8s.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: rt.Spec.SecretName, Namespace: "default"},
+			StringData: map[string]string{"keep": "me"},
+		})).To(Succeed())
+		Expect(suite.K8s.Create(ctx, rt)).To(Succeed())
+		cond := testenv.ExpectStalled(suite, rt, "NotOwned")
+		Expect(cond.Message).To(Equal("Secret " + rt.Spec.SecretName + " exists and is not owned by this object; delete it or choose another name"))
+		Expect(liveTokens(tenant.Status.ID)).To(BeEmpty())
+		Expect(secretOf(Default, rt).Data).To(HaveKeyWithValue("keep", []byte("me")))
 	})
 
 	It("adopts the token whose create answer was lost instead of making a twin", func() {
