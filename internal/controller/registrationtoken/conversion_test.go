@@ -198,3 +198,30 @@ func TestMustReplace(t *testing.T) {
 		})
 	}
 }
+
+func TestPollAfter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	e := &External{now: func() time.Time { return now }}
+	req := &request{Object: tokenSpec(nil)}
+	tok := func(created time.Time) *remote {
+		return &remote{id: "1", token: &accountserver.RegistrationToken{ID: 1, CreatedAt: accountserver.NewTime(created),
+			ExpiresAt: accountserver.NewTime(created.Add(720 * time.Hour))}}
+	}
+	cases := map[string]struct {
+		reason string
+		r      *remote
+		want   time.Duration
+	}{
+		"Fresh":    {"wakes at renewAt, 480h after creation", tok(now), 480 * time.Hour},
+		"Later":    {"the time left until renewAt", tok(now.Add(-479 * time.Hour)), time.Hour},
+		"Overdue":  {"never less than a second: no hot loop", tok(now.Add(-500 * time.Hour)), time.Second},
+		"Unlisted": {"no token read: no wake of its own", &remote{id: "1"}, 0},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := e.PollAfter(req, tc.r); got != tc.want {
+				t.Errorf("%s: PollAfter = %v, want %v", tc.reason, got, tc.want)
+			}
+		})
+	}
+}

@@ -88,6 +88,18 @@ var _ = Describe("RegistrationToken", func() {
 		old := remoteToken(firstID)
 		Expect(old.RevokedAt).NotTo(BeNil())
 		Expect(renewed.Time.Before(*old.RevokedAt)).To(BeTrue(), "the new token registered an agent before the old one was revoked")
+		var creates []int
+		revoked := -1
+		for i, r := range emu.Requests() {
+			switch {
+			case r.Method == "POST" && r.Path == "/api/2/tenants/"+tenant.Status.ID+"/registration_tokens" && r.Status == 200:
+				creates = append(creates, i)
+			case r.Method == "DELETE" && r.Path == "/api/2/registration_tokens/"+firstID && r.Status == 204:
+				revoked = i
+			}
+		}
+		Expect(creates).To(HaveLen(2), "the first token and its renewal were made")
+		Expect(revoked).To(BeNumerically(">", creates[1]), "the request log has the new token's create before the old one's revocation")
 		Eventually(func(g Gomega) string { return testenv.Fresh(suite, g, rt).Status.ID }).Should(Equal(remoteIDOf(renewed)))
 		Expect(liveTokens(tenant.Status.ID)).To(HaveLen(1))
 		Expect(emu.RegisterAgent(second).Accepted).To(BeTrue())
