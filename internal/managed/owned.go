@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -43,7 +44,7 @@ func WriteOwned(ctx context.Context, c client.Client, reader client.Reader, owne
 		return true, c.Create(ctx, obj)
 	}
 	if !metav1.IsControlledBy(obj, owner) {
-		return false, Stalled(ReasonNotOwned, "%s %s exists and is not owned by this object; delete it or choose another name", kind, key.Name)
+		return false, notOwned(kind, key.Name)
 	}
 	before := obj.DeepCopyObject()
 	if err := mutate(); err != nil {
@@ -53,4 +54,30 @@ func WriteOwned(ctx context.Context, c client.Client, reader client.Reader, owne
 		return false, nil
 	}
 	return true, c.Update(ctx, obj)
+}
+
+// CheckOwned refuses, before anything is made that only such an object
+// could hold (credentials the server shows once), an object of kind gvk
+// and this name in owner's namespace that owner does not control: the
+// Stalled error WriteOwned would return later. Only its metadata is read,
+// so reader may be the manager's cache.
+func CheckOwned(ctx context.Context, reader client.Reader, owner client.Object, gvk schema.GroupVersionKind, name string) error {
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(gvk)
+	err := reader.Get(ctx, client.ObjectKey{Namespace: owner.GetNamespace(), Name: name}, meta)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	case !metav1.IsControlledBy(meta, owner):
+		return notOwned(gvk.Kind, name)
+	}
+	return nil
+}
+
+// notOwned is worded once for every kind that writes an object: a
+// UsageReport's ConfigMap, an ApiClient's or RegistrationToken's Secret.
+func notOwned(kind, name string) error {
+	return Stalled(ReasonNotOwned, "%s %s exists and is not owned by this object; delete it or choose another name", kind, name)
 }

@@ -177,3 +177,43 @@ func TestWriteOwned(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckOwned(t *testing.T) {
+	owner := tenant(func(t *v1.Tenant) { t.UID = types.UID("uid-owner") })
+	ours := metav1.OwnerReference{APIVersion: v1.GroupVersion.String(), Kind: "Tenant", Name: name,
+		UID: "uid-owner", Controller: ptr.To(true)}
+	secret := func(refs ...metav1.OwnerReference) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "creds", OwnerReferences: refs}}
+	}
+	notOwned := Stalled(ReasonNotOwned, "Secret creds exists and is not owned by this object; delete it or choose another name")
+	cases := map[string]struct {
+		reason string
+		objs   []client.Object
+		funcs  interceptor.Funcs
+		want   error
+	}{
+		"Missing":  {reason: "no Secret of that name: nothing to refuse"},
+		"Ours":     {reason: "a Secret this object controls may be written", objs: []client.Object{secret(ours)}},
+		"NotOwned": {reason: "a Secret someone else made is refused", objs: []client.Object{secret()}, want: notOwned},
+		"OwnedByAnother": {reason: "a Secret another object controls is refused", want: notOwned,
+			objs: []client.Object{secret(metav1.OwnerReference{APIVersion: "v1", Kind: "Tenant", Name: "other", UID: "uid-other", Controller: ptr.To(true)})}},
+		"ReadFails": {reason: "a failed read is returned", want: internal(),
+			funcs: interceptor.Funcs{Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
+				return internal()
+			}}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := interceptor.NewClient(newFake(tc.objs...), tc.funcs)
+			err := CheckOwned(context.Background(), c, owner, corev1.SchemeGroupVersion.WithKind("Secret"), "creds")
+			if (err == nil) != (tc.want == nil) || (err != nil && err.Error() != tc.want.Error()) {
+				t.Fatalf("%s: error %v, want %v", tc.reason, err, tc.want)
+			}
+			if s, ok := asStalled(tc.want); ok {
+				if gs, gok := asStalled(err); !gok || gs.Reason != s.Reason {
+					t.Errorf("%s: error %v, want a StalledError with reason %s", tc.reason, err, s.Reason)
+				}
+			}
+		})
+	}
+}

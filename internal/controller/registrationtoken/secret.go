@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/tenant-operator/tenant-operator/api/v1alpha1"
@@ -136,18 +135,7 @@ func (e *External) writeSecret(ctx context.Context, req *request, tok *accountse
 // checkSecretOwner refuses, before anything is created, a Secret of that
 // name that this object does not own.
 func (e *External) checkSecretOwner(ctx context.Context, obj *v1.RegistrationToken) error {
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	err := e.Reader.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.SecretName}, meta)
-	switch {
-	case apierrors.IsNotFound(err):
-		return nil
-	case err != nil:
-		return err
-	case !metav1.IsControlledBy(meta, obj):
-		return managed.Stalled(managed.ReasonNotOwned, "Secret %s exists and is not owned by this object; delete it or choose another name", obj.Spec.SecretName)
-	}
-	return nil
+	return managed.CheckOwned(ctx, e.Reader, obj, corev1.SchemeGroupVersion.WithKind("Secret"), obj.Spec.SecretName)
 }
 
 func (e *External) writtenAt() *metav1.Time {
