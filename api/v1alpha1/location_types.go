@@ -84,7 +84,9 @@ func (l *Location) Managed() *ManagedSpec { return &l.Spec.ManagedSpec }
 func (l *Location) ManagedStatus() *ManagedStatus { return &l.Status.ManagedStatus }
 
 // TenantReference says which tenant owns a Location.
-func (l *Location) TenantReference() (*LocalReference, string) { return l.Spec.TenantRef, l.Spec.TenantID }
+func (l *Location) TenantReference() (*LocalReference, string) {
+	return l.Spec.TenantRef, l.Spec.TenantID
+}
 
 func init() {
 	register(&Location{}, &LocationList{})

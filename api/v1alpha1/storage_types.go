@@ -150,7 +150,9 @@ func (s *Storage) Managed() *ManagedSpec { return &s.Spec.ManagedSpec }
 func (s *Storage) ManagedStatus() *ManagedStatus { return &s.Status.ManagedStatus }
 
 // TenantReference says which tenant owns a Storage.
-func (s *Storage) TenantReference() (*LocalReference, string) { return s.Spec.TenantRef, s.Spec.TenantID }
+func (s *Storage) TenantReference() (*LocalReference, string) {
+	return s.Spec.TenantRef, s.Spec.TenantID
+}
 
 func init() {
 	register(&Storage{}, &StorageList{})

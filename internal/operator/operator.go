@@ -16,7 +16,10 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/controller/apiclient"
 	connectionctrl "github.com/tenant-operator/tenant-operator/internal/controller/connection"
+	"github.com/tenant-operator/tenant-operator/internal/controller/location"
 	"github.com/tenant-operator/tenant-operator/internal/controller/offeringitemquota"
+	"github.com/tenant-operator/tenant-operator/internal/controller/registrationtoken"
+	"github.com/tenant-operator/tenant-operator/internal/controller/storage"
 	"github.com/tenant-operator/tenant-operator/internal/controller/tenant"
 	"github.com/tenant-operator/tenant-operator/internal/controller/usagereport"
 	"github.com/tenant-operator/tenant-operator/internal/controller/user"
@@ -103,6 +106,15 @@ func Setup(mgr ctrl.Manager, opts Options) error {
 	}
 	if err := tenant.Register(mgr, registry, drift, apiclient.Kind); err != nil {
 		return fmt.Errorf("apiclient controller: %w", err)
+	}
+	if err := tenant.Register(mgr, registry, drift, registrationtoken.Kind); err != nil {
+		return fmt.Errorf("registrationtoken controller: %w", err)
+	}
+	if err := tenant.Register(mgr, registry, drift, location.Kind); err != nil {
+		return fmt.Errorf("location controller: %w", err)
+	}
+	if err := tenant.Register(mgr, registry, drift, storage.Kind); err != nil {
+		return fmt.Errorf("storage controller: %w", err)
 	}
 	// tenant_operator_objects{kind, ready}: counted from the cache at scrape time.
 	if err := metrics.Register(mgr.GetCache(), mgr.GetLogger().WithName("metrics")); err != nil {

@@ -26,7 +26,10 @@
   - accountservers
   - apiclients
   - clusteraccountservers
+  - locations
   - offeringitemquotas
+  - registrationtokens
+  - storages
   - tenants
   - usagereports
   - users
@@ -42,7 +45,10 @@
   - accountservers/status
   - apiclients/status
   - clusteraccountservers/status
+  - locations/status
   - offeringitemquotas/status
+  - registrationtokens/status
+  - storages/status
   - tenants/status
   - usagereports/status
   - users/status
@@ -54,7 +60,10 @@
   - accounts.tenant-operator.io
   resources:
   - apiclients/finalizers
+  - locations/finalizers
   - offeringitemquotas/finalizers
+  - registrationtokens/finalizers
+  - storages/finalizers
   - tenants/finalizers
   - usagereports/finalizers
   - users/finalizers

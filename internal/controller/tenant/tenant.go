@@ -363,6 +363,12 @@ var tenantRefKinds = []struct {
 		func(o client.Object) *v1.LocalReference { return o.(*v1.UsageReport).Spec.TenantRef }},
 	{"ApiClient", &v1.ApiClient{}, func() client.ObjectList { return &v1.ApiClientList{} },
 		func(o client.Object) *v1.LocalReference { return o.(*v1.ApiClient).Spec.TenantRef }},
+	{"RegistrationToken", &v1.RegistrationToken{}, func() client.ObjectList { return &v1.RegistrationTokenList{} },
+		func(o client.Object) *v1.LocalReference { return o.(*v1.RegistrationToken).Spec.TenantRef }},
+	{"Location", &v1.Location{}, func() client.ObjectList { return &v1.LocationList{} },
+		func(o client.Object) *v1.LocalReference { return o.(*v1.Location).Spec.TenantRef }},
+	{"Storage", &v1.Storage{}, func() client.ObjectList { return &v1.StorageList{} },
+		func(o client.Object) *v1.LocalReference { return o.(*v1.Storage).Spec.TenantRef }},
 }
 
 // Dependants are the Tenants whose parentRef, and the objects whose
