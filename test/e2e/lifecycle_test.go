@@ -61,7 +61,7 @@ func (st serverState) liveUsers(login string) int {
 }
 
 // The kinds the samples hold, for kubectl wait and delete.
-const sampleKinds = "tenants,users,offeringitemquotas,usagereports,apiclients"
+const sampleKinds = "tenants,users,locations,storages,offeringitemquotas,usagereports,apiclients,registrationtokens"
 
 var sampleTenants = []string{"Northwind Reseller", "Small business", "Acme Corp", "Engineering"}
 
