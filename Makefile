@@ -90,7 +90,6 @@ verify: manifests generate fmt build-installer ## Regenerate everything and fail
 
 ##@ Charts
 
-
 .PHONY: helm-lint
 helm-lint: helm ## Lint and render both Helm charts (charts/); fails if a render lacks a kind it must have.
 	"$(HELM)" lint --strict charts/tenant-operator
