@@ -102,10 +102,11 @@ helm-lint: helm ## Lint and render both Helm charts (charts/); fails if a render
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager and devenv binaries into bin/.
+build: manifests generate fmt vet ## Build the manager, devenv and kubectl-accounts binaries into bin/.
 	go build -ldflags "$(LDFLAGS)" -o bin/manager ./cmd
 	@if [ -d bin/devenv ]; then rm -rf bin/devenv; fi
 	go build -ldflags "$(LDFLAGS)" -o bin/devenv ./cmd/devenv
+	go build -ldflags "$(LDFLAGS)" -o bin/kubectl-accounts ./cmd/kubectl-accounts
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the manager from your host against the current kubeconfig.
