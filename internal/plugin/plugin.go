@@ -37,6 +37,9 @@ type Options struct {
 	// Kubeconfig, Context and NamespaceFlag are the flags; empty: what
 	// KUBECONFIG / ~/.kube/config says.
 	Kubeconfig, Context, NamespaceFlag string
+	// OperatorNamespace holds the Secret of a ClusterAccountServer whose
+	// secretRef names no namespace, as the operator's --namespace does.
+	OperatorNamespace string
 
 	once   sync.Once
 	client client.Client
@@ -79,6 +82,7 @@ and only if your RBAC lets you read that connection's Secret.`,
 	flags.StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	flags.StringVar(&o.Context, "context", "", "the kubeconfig context to use")
 	flags.StringVarP(&o.NamespaceFlag, "namespace", "n", "", "the namespace (default: the context's)")
+	flags.StringVar(&o.OperatorNamespace, "operator-namespace", "tenant-operator-system", "the operator's namespace: where a ClusterAccountServer's Secret is when its secretRef names none")
 	subcommandsMu.Lock()
 	defer subcommandsMu.Unlock()
 	for _, f := range subcommands {
@@ -138,14 +142,14 @@ func ParseConnection(s string) (v1.AccountServerReference, error) {
 // Connect builds an account server client from a connection object and
 // its credentials Secret, read with the user's own RBAC: a user who may
 // not read the Secret gets the API server's refusal, and nothing else is
-// tried. operatorNamespace is where a ClusterAccountServer's Secret lives
-// when its reference names no namespace.
-func (o *Options) Connect(ctx context.Context, ref v1.AccountServerReference, namespace, operatorNamespace string) (*connection.Connection, error) {
+// tried. namespace is the namespace of the object the connection serves
+// (an AccountServer's own; a ClusterAccountServer must allow it).
+func (o *Options) Connect(ctx context.Context, ref v1.AccountServerReference, namespace string) (*connection.Connection, error) {
 	cl, err := o.Client()
 	if err != nil {
 		return nil, err
 	}
-	reg := &connection.Registry{Reader: cl, SecretReader: cl, OperatorNamespace: operatorNamespace, Logger: logr.Discard()}
+	reg := &connection.Registry{Reader: cl, SecretReader: cl, OperatorNamespace: o.OperatorNamespace, Logger: logr.Discard()}
 	conn, err := reg.Resolve(ctx, ref, namespace)
 	if err != nil {
 		return nil, fmt.Errorf("connection %s/%s: %w", ref.Kind, ref.Name, err)
