@@ -1,6 +1,8 @@
-// Package metrics exports the operator's object gauges: how many objects of
-// each kind are Ready, not Ready or not yet reconciled. The client's request
-// metrics live in internal/accountserver.
+// Package metrics exports the operator's gauges read from the manager's
+// cache: how many objects of each kind are Ready, not Ready or not yet
+// reconciled, and the usage and quotas of the offering items
+// OfferingItemQuotas manage; and the connections' circuit breaker metrics.
+// The client's request metrics live in internal/accountserver.
 package metrics
 
 import (
@@ -157,17 +159,24 @@ func readyOf(conds []metav1.Condition) string {
 }
 
 var (
-	registerOnce sync.Once
-	objects      = &ObjectsCollector{}
+	registerOnce  sync.Once
+	objects       = &ObjectsCollector{}
+	offeringItems = &OfferingItemsCollector{}
 )
 
-// Register points the process-wide collector at reader (the manager's
-// cache) and registers it with controller-runtime's registry the first time.
-// Later calls (a manager restarted in the same process, as tests do) only
-// swap the reader, so the collector is registered exactly once.
+// Register points the process-wide collectors (tenant_operator_objects and
+// the offering item gauges) at reader (the manager's cache) and registers
+// them with controller-runtime's registry the first time. Later calls (a
+// manager restarted in the same process, as tests do) only swap the reader,
+// so the collectors are registered exactly once.
 func Register(reader client.Reader, log logr.Logger) error {
 	objects.SetReader(reader, log)
+	offeringItems.SetReader(reader, log)
 	var err error
-	registerOnce.Do(func() { err = crmetrics.Registry.Register(objects) })
+	registerOnce.Do(func() {
+		if err = crmetrics.Registry.Register(objects); err == nil {
+			err = crmetrics.Registry.Register(offeringItems)
+		}
+	})
 	return err
 }
