@@ -100,7 +100,7 @@ type wireFixture struct {
 type conformanceRow func(ctx context.Context, c *accountserver.Client, f *wireFixture) error
 
 // notSending lists the exported methods of *Client that send no request.
-var notSending = []string{"Available", "Circuit", "ClientID", "Format", "GoString", "MarshalLog", "String", "URL", "WakeDelay"}
+var notSending = []string{"Available", "Circuit", "ClientID", "ExternalLoginURL", "Format", "GoString", "MarshalLog", "String", "URL", "WakeDelay"}
 
 // TestClientRequestsConformToTheOfficialSchema builds every request the client can send and
 // checks it against the official wire schema. A new method of *Client that sends a request
@@ -262,6 +262,13 @@ func TestClientRequestsConformToTheOfficialSchema(t *testing.T) {
 			_, err := c.CreateUser(ctx, accountserver.UserCreate{TenantID: f.customer.ID, Login: "conformance-created",
 				Contact: accountserver.Contact{Email: "u@example.com", Firstname: "U"}, Enabled: ptr.To(true), Language: "en",
 				BusinessTypes: []string{"buyer"}, Notifications: &[]string{}})
+			return err
+		},
+		"CreateLoginToken": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {
+			if _, err := c.CreateLoginToken(ctx, accountserver.LoginTokenFor{UserID: f.user.ID}); err != nil {
+				return err
+			}
+			_, err := c.CreateLoginToken(ctx, accountserver.LoginTokenFor{Login: f.user.Login})
 			return err
 		},
 		"GetUser": func(ctx context.Context, c *accountserver.Client, f *wireFixture) error {

@@ -30,6 +30,7 @@ func replyStatus(w http.ResponseWriter, code int) *apiError {
 type route struct {
 	pattern string // a ServeMux pattern, "METHOD /api/2/path/{var}"
 	public  bool   // served without a bearer token
+	oauth   bool   // refused requests answer in the OAuth error shape, not the vendor's
 	handler http.Handler
 }
 
@@ -42,12 +43,22 @@ func (s *Server) routeTable() []route {
 	// The OAuth endpoints authenticate the client from the request itself and answer in the
 	// RFC 6749 error shape, not in the vendor's error body, so they are plain handlers.
 	public := func(pattern string, h http.HandlerFunc) route {
+		return route{pattern: pattern, public: true, oauth: true, handler: h}
+	}
+	// The one-time token's login endpoints take the token instead of a bearer token, and answer in
+	// the vendor's error body (ott.go).
+	publicAPI := func(pattern string, h apiHandler) route {
 		return route{pattern: pattern, public: true, handler: h}
 	}
 	return []route{
 		// Auth.
 		public("POST /api/2/idp/token", s.issueToken),
 		public("POST /api/2/idp/revoke_token", s.revokeToken),
+
+		// One-time login tokens.
+		api("POST /api/2/idp/ott", s.createOTT),
+		publicAPI("POST /api/2/idp/ott/login", s.ottLogin),
+		publicAPI("GET /api/2/idp/external-login", s.externalLogin),
 
 		// Tenants.
 		api("POST /api/2/tenants", s.createTenant),

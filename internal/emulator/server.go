@@ -172,6 +172,7 @@ type Server struct {
 	now              func() time.Time
 	mux              *http.ServeMux
 	publicRoutes     map[string]bool // patterns that need no bearer token; written only in New
+	oauthRoutes      map[string]bool // public patterns answering in the OAuth error shape; written only in New
 	patterns         []string        // every pattern registered, in order; written only in New
 	explicitClientID bool
 	explicitSecret   bool
@@ -180,6 +181,8 @@ type Server struct {
 
 	mu sync.Mutex
 	st *store
+	// otts are the live one-time tokens by SHA-256 (ott.go): in memory only, never saved.
+	otts map[string]ottRecord
 
 	faultMu  sync.Mutex
 	faults   Faults
@@ -201,6 +204,7 @@ func New(opts Options) *Server {
 		now:              opts.Now,
 		mux:              http.NewServeMux(),
 		publicRoutes:     map[string]bool{},
+		oauthRoutes:      map[string]bool{},
 		explicitClientID: opts.ClientID != "",
 		explicitSecret:   opts.ClientSecret != "",
 		limiters:         map[string]*rate.Limiter{},
@@ -229,6 +233,9 @@ func New(opts Options) *Server {
 		s.mustHaveSchema(rt.pattern)
 		if rt.public {
 			s.publicRoutes[rt.pattern] = true
+		}
+		if rt.oauth {
+			s.oauthRoutes[rt.pattern] = true
 		}
 		s.patterns = append(s.patterns, rt.pattern)
 		s.mux.Handle(rt.pattern, rt.handler)
@@ -362,7 +369,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 0, fmt.Sprintf("path %s not found; the API is under %s", r.URL.Path, apiPrefix))
 		return
 	}
-	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery}
+	rec := RequestRecord{Time: s.now(), Method: r.Method, Path: r.URL.Path, Query: redactedQuery(r.URL)}
 	bw := &bufferedWriter{header: http.Header{}}
 	// The official operation of the request, found once: its schemas check
 	// the request and, in tests, the answer.
@@ -427,7 +434,7 @@ func (s *Server) serveAPI(bw *bufferedWriter, r *http.Request, rec *RequestRecor
 		writeError(bw, http.StatusInternalServerError, codeInternal, "internal error (injected)")
 		return false
 	}
-	if !s.validRequest(bw, r, op, params, s.publicRoutes[pattern]) {
+	if !s.validRequest(bw, r, op, params, s.oauthRoutes[pattern]) {
 		return false
 	}
 	s.mux.ServeHTTP(bw, r.WithContext(context.WithValue(r.Context(), recordKey, rec)))

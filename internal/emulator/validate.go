@@ -70,6 +70,7 @@ func (s *Server) validRequest(w http.ResponseWriter, r *http.Request, op *wire.O
 // error shape (_error.json).
 var assumedStatus = map[int]string{
 	http.StatusBadRequest:            "a refused request where the document lists no 400",
+	http.StatusUnauthorized:          "a refused one-time token on GET /idp/external-login, for which the document lists only its 200 page",
 	http.StatusForbidden:             "outside the caller's subtree, where the document lists no 403",
 	http.StatusNotFound:              "a missing object, where the document lists no 404",
 	http.StatusMethodNotAllowed:      "a method the path does not have",

@@ -12,8 +12,8 @@ func TestLoadCompilesEveryOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(s.Operations()); got != 87 {
-		t.Fatalf("operations: got %d, want 87 (one per file in schemas/ but _error.json)", got)
+	if got := len(s.Operations()); got != 88 {
+		t.Fatalf("operations: got %d, want 88 (one per file in schemas/ but _error.json)", got)
 	}
 }
 
@@ -129,5 +129,32 @@ func TestValidateResponse(t *testing.T) {
 	}
 	if _, err := op.ValidateResponse(429, "application/json", []byte(`{"error":{"message":"x"}}`)); err == nil {
 		t.Fatal("an error body without code must be refused")
+	}
+}
+
+// GET /idp/external-login is a browser page: two optional string query parameters, and a 200
+// whose only declared content is text/html.
+func TestExternalLoginPage(t *testing.T) {
+	op := MustLoad().Lookup("GET", "/idp/external-login")
+	if op == nil {
+		t.Fatal("GET /idp/external-login is missing")
+	}
+	if v := op.ValidateRequest(Request{Query: url.Values{"ott": {"a b+c=="}, "targetURI": {"https://example.com/mc/"}}}); v != nil {
+		t.Fatalf("ott and targetURI refused: %v", v)
+	}
+	if v := op.ValidateRequest(Request{}); v != nil {
+		t.Fatalf("no query refused: %v", v)
+	}
+	if op.HasRequestBody() {
+		t.Fatal("the page takes no body")
+	}
+	if _, err := op.ValidateResponse(200, "text/html; charset=utf-8", []byte("<!DOCTYPE html><html></html>")); err != nil {
+		t.Fatalf("the HTML page refused: %v", err)
+	}
+	if _, err := op.ValidateResponse(200, "application/json", []byte(`{}`)); err == nil {
+		t.Fatal("a JSON 200 must be refused: the document declares text/html")
+	}
+	if op.Declares(401) || op.Declares(302) {
+		t.Fatal("the document declares only 200")
 	}
 }
