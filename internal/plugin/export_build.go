@@ -96,6 +96,12 @@ const (
 
 var (
 	nonName = regexp.MustCompile(`[^a-z0-9]+`)
+	// latin spells the accented letters of Western names without their
+	// accents, so "Région" is "region", not "r-gion".
+	latin = strings.NewReplacer("à", "a", "á", "a", "â", "a", "ã", "a", "ä", "ae", "å", "a", "æ", "ae", "ç", "c",
+		"è", "e", "é", "e", "ê", "e", "ë", "e", "ì", "i", "í", "i", "î", "i", "ï", "i", "ñ", "n",
+		"ò", "o", "ó", "o", "ô", "o", "õ", "o", "ö", "oe", "ø", "o", "ù", "u", "ú", "u", "û", "u", "ü", "ue",
+		"ý", "y", "ÿ", "y", "ß", "ss")
 	// The CRDs' own patterns: a value that does not match is left out
 	// (unmanaged) rather than written into an object the API server
 	// refuses.
@@ -116,7 +122,7 @@ var (
 // run of other characters a dash, at most maxNameLength characters. An
 // empty result (a name of symbols only) is "tenant" or "user".
 func baseName(name, fallback string) string {
-	n := strings.Trim(nonName.ReplaceAllString(strings.ToLower(name), "-"), "-")
+	n := strings.Trim(nonName.ReplaceAllString(latin.Replace(strings.ToLower(name)), "-"), "-")
 	if len(n) > maxNameLength {
 		n = strings.TrimRight(n[:maxNameLength], "-")
 	}
