@@ -191,9 +191,14 @@ func run(ctx context.Context, opts options, out io.Writer) (err error) {
 			return err
 		}
 		fmt.Fprintln(out, "devenv: every applied object is Ready")
-		return nil
+		return printTree(ctx, k8s, applied, out)
 	}
 	fmt.Fprintln(out, "devenv: running; press Ctrl-C to stop")
+	w.onAllReady = func() {
+		if err := printTree(ctx, k8s, applied, out); err != nil {
+			fmt.Fprintln(out, "devenv:", err)
+		}
+	}
 	w.follow(ctx)
 	return nil
 }

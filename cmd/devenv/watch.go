@@ -30,6 +30,8 @@ type readyWatcher struct {
 	kinds []schema.GroupVersionKind
 	out   io.Writer
 	last  map[string]string
+	// onAllReady, if set, is called once by follow, the first time every object is Ready.
+	onAllReady func()
 }
 
 // newReadyWatcher follows the applied objects of the accounts group; Secrets,
@@ -131,7 +133,10 @@ func (w *readyWatcher) follow(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		w.poll(ctx, objs)
+		if ok, _ := w.poll(ctx, objs); ok && len(objs) > 0 && w.onAllReady != nil {
+			w.onAllReady()
+			w.onAllReady = nil
+		}
 		seen := map[string]bool{}
 		for _, o := range objs {
 			seen[o.GetObjectKind().GroupVersionKind().Kind+" "+objectName(o)] = true
