@@ -198,6 +198,13 @@ func adopt(ns string, objs []*unstructured.Unstructured, counts map[string]int) 
 		g.Expect(ready).To(Equal(counts))
 	}).WithTimeout(5 * time.Minute).WithPolling(time.Second).Should(Succeed())
 	took := time.Since(mark)
+	reads := 0
+	for _, r := range suite.RequestsBy(world.clientID) {
+		if !r.Time.Before(mark) {
+			reads++
+		}
+	}
+	AddReportEntry("operator requests while adopting", fmt.Sprintf("%d requests, %d of them writes, until %d objects were Ready", reads, len(writesSince(mark)), len(objs)))
 	Expect(writesSince(mark)).To(BeEmpty(), "adopting sent writes to the account server")
 	Consistently(func() []emulator.RequestRecord { return writesSince(mark) }).
 		WithTimeout(3*time.Second).WithPolling(250*time.Millisecond).Should(BeEmpty(), "the operator wrote after all were Ready")

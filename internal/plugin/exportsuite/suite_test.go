@@ -2,8 +2,8 @@
 // export`: a subtree seeded on the emulator is exported through the
 // plugin's command, applied to fresh namespaces of an envtest control
 // plane with the operator running, and adopted without one write to the
-// account server. EXPORT_SIZE sets how many tenants (default 60; the
-// acceptance size is 300).
+// account server. EXPORT_SIZE sets how many tenants (default 300, about
+// 40 seconds on two cores).
 package exportsuite_test
 
 import (
@@ -27,7 +27,7 @@ var (
 	ctx        context.Context
 	suite      *testenv.Suite
 	kubeconfig string
-	size       = 60
+	size       = 300
 )
 
 func TestExport(t *testing.T) {
