@@ -25,14 +25,14 @@ import (
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
 )
 
-// runCommand runs a subcommand with args against a fake API server holding objs, as
+// runSubcommand runs a subcommand with args against a fake API server holding objs, as
 // `kubectl accounts` would (the -n flag is the root's).
-func runCommand(t *testing.T, newCmd func(*Options) *cobra.Command, objs []client.Object, args ...string) (stdout, stderr string, err error) {
+func runSubcommand(t *testing.T, newCmd func(*Options) *cobra.Command, objs []client.Object, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
 	var out, errOut bytes.Buffer
 	o := &Options{IOStreams: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, OperatorNamespace: "tenant-operator-system"}
-	o.once.Do(func() { o.client = fakeReader(objs...) })
+	o.once.Do(func() { o.client = pluginFakeClient(objs...) })
 	cmd := newCmd(o)
 	cmd.SilenceUsage = true // as under the root command
 	cmd.PersistentFlags().StringVarP(&o.NamespaceFlag, "namespace", "n", "", "")
@@ -146,7 +146,7 @@ func (w *loginWorld) requests() []string {
 func (w *loginWorld) loginURL(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	w.srv.ResetRequests()
-	return runCommand(t, newLoginURLCommand, w.objs, append([]string{"-n", "default"}, args...)...)
+	return runSubcommand(t, newLoginURLCommand, w.objs, append([]string{"-n", "default"}, args...)...)
 }
 
 // ottOf takes the token out of a printed link, checking the link's shape.
@@ -172,7 +172,7 @@ func (w *loginWorld) ottOf(t *testing.T, stdout, target string) (string, *url.UR
 	return ott, u
 }
 
-func get(t *testing.T, link string) int {
+func getLink(t *testing.T, link string) int {
 	t.Helper()
 	resp, err := http.Get(link)
 	if err != nil {
@@ -208,13 +208,13 @@ func TestLoginURLEndToEnd(t *testing.T) {
 		if stderr != "" {
 			t.Errorf("stderr = %q, want nothing", stderr)
 		}
-		if got := w.requests(); !equalStrings(got, []string{"POST /api/2/idp/token", "GET /api/2/users/" + w.ids["alice"], "POST /api/2/idp/ott"}) {
+		if got := w.requests(); !sameStrings(got, []string{"POST /api/2/idp/token", "GET /api/2/users/" + w.ids["alice"], "POST /api/2/idp/ott"}) {
 			t.Errorf("requests = %v", got)
 		}
-		if code := get(t, link.String()); code != http.StatusOK {
+		if code := getLink(t, link.String()); code != http.StatusOK {
 			t.Fatalf("first use: %d, want 200", code)
 		}
-		if code := get(t, link.String()); code != http.StatusUnauthorized {
+		if code := getLink(t, link.String()); code != http.StatusUnauthorized {
 			t.Fatalf("reuse: %d, want 401", code)
 		}
 		if code := postOTTLogin(t, w.http.URL, ott); code != http.StatusUnauthorized {
@@ -275,7 +275,7 @@ func TestLoginURLEndToEnd(t *testing.T) {
 					t.Fatalf("a one-time token was asked for: %v", got)
 				}
 			}
-			if tc.sent != nil && !equalStrings(got, tc.sent) {
+			if tc.sent != nil && !sameStrings(got, tc.sent) {
 				t.Errorf("requests = %v, want %v", got, tc.sent)
 			}
 		})
@@ -304,7 +304,7 @@ func TestCheckUserMayLogIn(t *testing.T) {
 	}
 }
 
-func equalStrings(a, b []string) bool {
+func sameStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}

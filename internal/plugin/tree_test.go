@@ -127,7 +127,7 @@ func withStatuses(objs []client.Object) []client.Object {
 	return objs
 }
 
-func fakeReader(objs ...client.Object) client.Client {
+func pluginFakeClient(objs ...client.Object) client.Client {
 	return fake.NewClientBuilder().WithScheme(operator.NewScheme()).WithObjects(objs...).Build()
 }
 
@@ -137,7 +137,7 @@ func runTree(t *testing.T, objs []client.Object, args ...string) (string, error)
 	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "none"))
 	var out, errOut bytes.Buffer
 	o := &Options{IOStreams: IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}}
-	o.once.Do(func() { o.client = fakeReader(objs...) })
+	o.once.Do(func() { o.client = pluginFakeClient(objs...) })
 	cmd := newTreeCommand(o)
 	cmd.PersistentFlags().StringVarP(&o.NamespaceFlag, "namespace", "n", "", "")
 	cmd.SetArgs(args)
@@ -147,7 +147,7 @@ func runTree(t *testing.T, objs []client.Object, args ...string) (string, error)
 	return out.String(), err
 }
 
-func golden(t *testing.T, name, got string) {
+func treeGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {
@@ -169,7 +169,7 @@ func TestTreeOfTheSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "tree.golden", got)
+	treeGolden(t, "tree.golden", got)
 }
 
 func TestTreeJSONMatchesItsSchema(t *testing.T) {
@@ -248,12 +248,12 @@ func TestTreeEdgeCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "tree-edge.golden", got)
+	treeGolden(t, "tree-edge.golden", got)
 	got, err = runTree(t, append(withStatuses(sampleObjects(t)), edgeObjects()...), "-A")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "tree-all-namespaces.golden", got)
+	treeGolden(t, "tree-all-namespaces.golden", got)
 }
 
 func TestTreeRefusesAnUnknownOutput(t *testing.T) {
