@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ottWireRows are the rows of TestWireOperations for the one-time token endpoints.
@@ -121,6 +122,29 @@ func TestOTTIsAcceptedOnce(t *testing.T) {
 			if strings.Contains(rec.Query, url.QueryEscape(ott)) || strings.Contains(rec.Query, ott) {
 				t.Fatalf("the request log holds the token: %q", rec.Query)
 			}
+		}
+	})
+	t.Run("by external_id", func(t *testing.T) {
+		r := w.env.api.do(http.MethodPost, "/users", map[string]any{"tenant_id": w.customer.ID, "login": "ott-external",
+			"external_id": "crm-42", "contact": map[string]any{"email": "x@example.com"}})
+		if r.status != http.StatusOK {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		var made User
+		mustUnmarshal(t, r.body, &made)
+		ott := issueOTT(t, w.env.api, map[string]any{"external_id": "crm-42"})
+		r = anon.do(http.MethodPost, "/idp/ott/login", map[string]any{"ott": ott})
+		var got User
+		mustUnmarshal(t, r.body, &got)
+		if r.status != http.StatusOK || got.ID != made.ID {
+			t.Fatalf("login: %d as %s, want 200 as %s", r.status, got.ID, made.ID)
+		}
+	})
+	t.Run("just before expiry", func(t *testing.T) {
+		ott := issueOTT(t, w.env.api, map[string]any{"user_id": u.ID})
+		w.env.clock.Advance(OTTLifetime - time.Second)
+		if r := anon.do(http.MethodPost, "/idp/ott/login", map[string]any{"ott": ott}); r.status != http.StatusOK {
+			t.Fatalf("got %d %s, want 200", r.status, r.body)
 		}
 	})
 	t.Run("expired", func(t *testing.T) {
