@@ -55,6 +55,11 @@ var _ = Describe("kubectl accounts export", Ordered, func() {
 		exportTook := time.Since(start)
 		observeStream = out
 		summary := string(errOut)
+		if dir := os.Getenv("EXPORT_OUT"); dir != "" {
+			// To look at what a run exported.
+			Expect(os.WriteFile(filepath.Join(dir, "export.yaml"), out, 0o644)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(dir, "summary.txt"), errOut, 0o644)).To(Succeed())
+		}
 		AddReportEntry("export --observe-only summary", summary)
 		Expect(summary).To(ContainSubstring(fmt.Sprintf("Tenant             %d", size)))
 		Expect(summary).To(ContainSubstring(fmt.Sprintf("User               %d", world.users)))

@@ -3,7 +3,8 @@
 // plugin's command, applied to fresh namespaces of an envtest control
 // plane with the operator running, and adopted without one write to the
 // account server. EXPORT_SIZE sets how many tenants (default 300, about
-// 40 seconds on two cores).
+// 40 seconds on two cores); EXPORT_OUT names a directory to keep the
+// observe-only export and its summary in.
 package exportsuite_test
 
 import (
