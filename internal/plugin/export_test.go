@@ -408,3 +408,20 @@ func TestWriteDir(t *testing.T) {
 		t.Errorf("a second export into the same directory: got %v, want a refusal", err)
 	}
 }
+
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf)
+	p.add("tenants", 3)
+	p.request()
+	p.done()
+	if buf.Len() != 0 {
+		t.Errorf("not a terminal: want nothing on stderr but the summary, got %q", buf.String())
+	}
+	p.on = true
+	p.add("tenants", 2)
+	p.done()
+	if got := buf.String(); !strings.HasPrefix(got, "\rreading: 5 tenants, 0 users, 0 offering items (1 requests)") || !strings.HasSuffix(got, "\n") {
+		t.Errorf("on a terminal: got %q", got)
+	}
+}
