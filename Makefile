@@ -93,8 +93,8 @@ verify: manifests generate fmt build-installer ## Regenerate everything and fail
 .PHONY: helm-lint
 helm-lint: helm ## Lint and render both Helm charts (charts/); fails if a render lacks a kind it must have.
 	"$(HELM)" lint --strict charts/tenant-operator
-	@out="$$("$(HELM)" template tenant-operator charts/tenant-operator --namespace tenant-operator-system --include-crds --set serviceMonitor.enabled=true --set 'watchNamespaces={team-a,team-b}')"; \
-	for k in CustomResourceDefinition ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Deployment Service ServiceMonitor; do \
+	@out="$$("$(HELM)" template tenant-operator charts/tenant-operator --namespace tenant-operator-system --include-crds --set serviceMonitor.enabled=true --set grafanaDashboard.enabled=true --set 'watchNamespaces={team-a,team-b}')"; \
+	for k in CustomResourceDefinition ServiceAccount ClusterRole ClusterRoleBinding Role RoleBinding Deployment Service ServiceMonitor ConfigMap; do \
 		grep -q "^kind: $$k$$" <<<"$$out" || { echo "helm-lint: tenant-operator render has no $$k"; exit 1; }; done; \
 	echo "helm-lint: tenant-operator renders"
 	hack/helm-lint-onboarding.sh "$(HELM)"

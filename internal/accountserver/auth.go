@@ -137,13 +137,13 @@ func (a *tokenCache) retrieve(ctx context.Context) (string, time.Time, error) {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
 			e := tokenError(op, re, a.c.clock.Now(), red)
-			requestsTotal.WithLabelValues(operation, strconv.Itoa(e.status)).Inc()
+			requestsTotal.WithLabelValues(a.c.connection, operation, strconv.Itoa(e.status)).Inc()
 			if e.status == http.StatusTooManyRequests {
 				a.c.pause(max(e.retryAfter, a.c.backoff(1)), operation)
 			}
 			return "", time.Time{}, e
 		}
-		requestsTotal.WithLabelValues(operation, "error").Inc()
+		requestsTotal.WithLabelValues(a.c.connection, operation, "error").Inc()
 		var ue *url.Error
 		var ne net.Error
 		if errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
@@ -152,7 +152,7 @@ func (a *tokenCache) retrieve(ctx context.Context) (string, time.Time, error) {
 		// Anything else is the library failing to read an answer; its text may quote it.
 		return "", time.Time{}, newLocalError(op, kindUnavailable, "the token endpoint's answer cannot be read", red)
 	}
-	requestsTotal.WithLabelValues(operation, "200").Inc()
+	requestsTotal.WithLabelValues(a.c.connection, operation, "200").Inc()
 	if tok.AccessToken == "" {
 		return "", time.Time{}, newLocalError(op, kindUnavailable, "the token endpoint sent no access token", red)
 	}

@@ -38,6 +38,8 @@ const (
 // controller using the same connection must share one Client: the request budget, the pause
 // a 429 imposes and the cached token belong to the connection.
 type Client struct {
+	// connection is the label of this client's series in the request metrics.
+	connection  string
 	base        *url.URL
 	clientID    string
 	secret      string
@@ -85,6 +87,7 @@ func New(cfg Config) (*Client, error) {
 		hc:          cfg.HTTPClient,
 		clock:       cfg.Clock,
 		log:         cfg.Logger,
+		connection:  cfg.Connection,
 		limiter:     rate.NewLimiter(rate.Limit(rps), burst),
 		wakes:       rate.NewLimiter(rate.Limit(rps), burst),
 		timeout:     cfg.Timeout,
@@ -436,7 +439,7 @@ func (c *Client) send(ctx context.Context, r *request, body []byte, token string
 	start := c.clock.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		requestsTotal.WithLabelValues(op, "error").Inc()
+		requestsTotal.WithLabelValues(c.connection, op, "error").Inc()
 		requestDuration.WithLabelValues(op).Observe(c.clock.Since(start).Seconds())
 		return 0, nil, nil, err
 	}
@@ -447,7 +450,7 @@ func (c *Client) send(ctx context.Context, r *request, body []byte, token string
 	}
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	elapsed := c.clock.Since(start)
-	requestsTotal.WithLabelValues(op, strconv.Itoa(resp.StatusCode)).Inc()
+	requestsTotal.WithLabelValues(c.connection, op, strconv.Itoa(resp.StatusCode)).Inc()
 	requestDuration.WithLabelValues(op).Observe(elapsed.Seconds())
 	c.log.V(2).Info("account server request", "operation", op, "status", resp.StatusCode, "attempt", attempt, "duration", elapsed)
 	if err != nil {
@@ -477,7 +480,7 @@ func (c *Client) wait(ctx context.Context) error {
 	start := c.clock.Now()
 	defer func() {
 		if w := c.clock.Since(start); w > 0 {
-			rateLimiterWait.Add(w.Seconds())
+			rateLimiterWait.WithLabelValues(c.connection).Add(w.Seconds())
 		}
 	}()
 	reserved := false

@@ -27,6 +27,9 @@ const (
 type Config struct {
 	// URL of the datacenter, e.g. https://eu2-cloud.example.com; "/api/2" is appended.
 	URL string
+	// Connection names the connection in metrics (label connection), e.g.
+	// "AccountServer/team-a/eu2"; empty for a client of no connection object.
+	Connection string
 	// ClientID and ClientSecret are the API client's credentials (client_credentials grant).
 	ClientID     string
 	ClientSecret string `json:"-"`

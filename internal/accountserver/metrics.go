@@ -6,12 +6,14 @@ import (
 )
 
 // Operation labels are the method and the templated path ("GET /tenants/{id}"), never a raw ID,
-// so the series count stays bounded by the number of endpoints.
+// so the series count stays bounded by the number of endpoints. Connection labels name the
+// connection object ("AccountServer/<namespace>/<name>", "ClusterAccountServer/<name>"), so the
+// series count also grows with the number of connections, which is small.
 var (
 	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenant_operator_accountserver_requests_total",
-		Help: "Requests sent to the account server, by operation and HTTP status code (\"error\" when no answer arrived).",
-	}, []string{"operation", "code"})
+		Help: "Requests sent to the account server, by connection, operation and HTTP status code (\"error\" when no answer arrived).",
+	}, []string{"connection", "operation", "code"})
 
 	requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tenant_operator_accountserver_request_duration_seconds",
@@ -19,10 +21,10 @@ var (
 		Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
 	}, []string{"operation"})
 
-	rateLimiterWait = prometheus.NewCounter(prometheus.CounterOpts{
+	rateLimiterWait = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenant_operator_accountserver_rate_limiter_wait_seconds_total",
-		Help: "Time callers spent waiting for the connection's request budget or a server-requested pause (Retry-After).",
-	})
+		Help: "Time callers spent waiting for the connection's request budget or a server-requested pause (Retry-After), by connection.",
+	}, []string{"connection"})
 
 	tokenRefreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tenant_operator_accountserver_token_refreshes_total",

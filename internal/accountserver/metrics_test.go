@@ -46,6 +46,7 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t, withConfig(func(c *accountserver.Config) {
 		c.RequestsPerSecond = 1
 		c.Burst = 1
+		c.Connection = "AccountServer/team-a/eu2"
 	}))
 	e.clk.autoAdvance(t)
 	before := gather(t)
@@ -68,9 +69,10 @@ func TestMetrics(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"tenant_operator_accountserver_requests_total", map[string]string{"operation": "GET /tenants/{id}", "code": "200"}, 3},
-		{"tenant_operator_accountserver_requests_total", map[string]string{"operation": "GET /tenants/{id}", "code": "404"}, 1},
-		{"tenant_operator_accountserver_requests_total", map[string]string{"operation": "POST /idp/token", "code": "200"}, 1},
+		{"tenant_operator_accountserver_requests_total", map[string]string{"connection": "AccountServer/team-a/eu2", "operation": "GET /tenants/{id}", "code": "200"}, 3},
+		{"tenant_operator_accountserver_requests_total", map[string]string{"connection": "AccountServer/team-a/eu2", "operation": "GET /tenants/{id}", "code": "404"}, 1},
+		{"tenant_operator_accountserver_requests_total", map[string]string{"connection": "AccountServer/team-a/eu2", "operation": "POST /idp/token", "code": "200"}, 1},
+		{"tenant_operator_accountserver_requests_total", map[string]string{"connection": "AccountServer/team-b/eu2"}, 0},
 		{"tenant_operator_accountserver_token_refreshes_total", map[string]string{"result": "success"}, 1},
 	}
 	for _, c := range checks {
@@ -79,7 +81,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	// 5 requests at 1/s with burst 1: 4 seconds waited for the budget.
-	if got := delta("tenant_operator_accountserver_rate_limiter_wait_seconds_total", nil); got < 3.99 {
+	if got := delta("tenant_operator_accountserver_rate_limiter_wait_seconds_total", map[string]string{"connection": "AccountServer/team-a/eu2"}); got < 3.99 {
 		t.Errorf("rate limiter wait grew by %vs, want at least 4s", got)
 	}
 	h := after["tenant_operator_accountserver_request_duration_seconds"]

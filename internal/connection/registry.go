@@ -359,6 +359,7 @@ func (r *Registry) ClientFor(ctx context.Context, o Object) (*accountserver.Clie
 	}
 	cfg := accountserver.Config{
 		URL:               spec.URL,
+		Connection:        key.String(),
 		ClientID:          id,
 		ClientSecret:      secret,
 		RequestsPerSecond: float64(rate.RequestsPerSecond),

@@ -151,3 +151,31 @@ var _ = Describe("The offering item gauges", func() {
 		}).WithTimeout(4 * resync).WithPolling(250 * time.Millisecond).Should(Succeed())
 	})
 })
+
+var _ = Describe("The request metrics", func() {
+	It("count each connection's requests under its own connection label", func() {
+		conn, _ := suite.Connection(nil)
+		customer := &v1.Tenant{
+			ObjectMeta: metav1.ObjectMeta{Name: testenv.Uniq("customer"), Namespace: "default"},
+			Spec:       v1.TenantSpec{ManagedSpec: v1.ManagedSpec{AccountServerRef: testenv.ConnectionRef(conn)}, Kind: v1.TenantCustomer},
+		}
+		Expect(suite.K8s.Create(ctx, customer)).To(Succeed())
+		testenv.ExpectReady(suite, customer)
+
+		label := "ClusterAccountServer/" + conn
+		posts := 0.0
+		families, err := crmetrics.Registry.Gather()
+		Expect(err).NotTo(HaveOccurred())
+		for _, f := range families {
+			if f.GetName() != "tenant_operator_accountserver_requests_total" {
+				continue
+			}
+			for _, m := range f.GetMetric() {
+				if l := labels(m); l["connection"] == label && l["operation"] == "POST /tenants" {
+					posts += m.GetCounter().GetValue()
+				}
+			}
+		}
+		Expect(posts).To(BeNumerically(">=", 1), "the create of customer %s is counted under %s", customer.Name, label)
+	})
+})
