@@ -178,7 +178,7 @@ func summarize(w io.Writer, ex *export, snap *snapshot, f *exportFlags, counter 
 		policy = "ObserveOnly"
 	}
 	fmt.Fprintf(&b, "managementPolicy %s, deletionPolicy %s of Tenants and Users\n", policy, f.deletionPolicy)
-	fmt.Fprintf(&b, "account server requests: %d, all reads (and %d token requests) in %s\n", counter.api.Load(), counter.token.Load(), took.Round(time.Millisecond))
+	fmt.Fprintf(&b, "account server requests: %d, all reads (and %s) in %s\n", counter.api.Load(), plural(counter.token.Load(), "token request"), took.Round(time.Millisecond))
 	if f.output != "-" {
 		fmt.Fprintf(&b, "wrote %d files to %s: kubectl apply -k %s -n NAMESPACE\n", files, f.output, f.output)
 	}
@@ -238,4 +238,12 @@ func (p *progress) done() {
 		p.show(true)
 		_, _ = fmt.Fprint(p.w, "\n")
 	}
+}
+
+// plural is "1 token request", "2 token requests".
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
