@@ -79,21 +79,12 @@ var kinds = []kind{
 // request and no bookkeeping in the reconcilers. Every kind reports all
 // three ready values, zeros included, so queries need no absent().
 type ObjectsCollector struct {
-	mu     sync.RWMutex
-	reader client.Reader
-	log    logr.Logger
+	cacheReader
 }
 
 // NewObjectsCollector returns a collector that lists through reader.
 func NewObjectsCollector(reader client.Reader, log logr.Logger) *ObjectsCollector {
-	return &ObjectsCollector{reader: reader, log: log}
-}
-
-// SetReader replaces the reader (a new manager in the same process).
-func (c *ObjectsCollector) SetReader(reader client.Reader, log logr.Logger) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.reader, c.log = reader, log
+	return &ObjectsCollector{cacheReader{reader: reader, log: log}}
 }
 
 // Describe implements prometheus.Collector.
@@ -102,9 +93,7 @@ func (c *ObjectsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- objectsD
 // Collect implements prometheus.Collector. A kind whose list fails (the
 // cache not started yet) is left out of this scrape rather than failing it.
 func (c *ObjectsCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.RLock()
-	reader, log := c.reader, c.log
-	c.mu.RUnlock()
+	reader, log := c.current()
 	if reader == nil {
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,21 +45,12 @@ var (
 // the values are those of the last reconcile (usage: of the last resync
 // that read it, status.usageObservedAt).
 type OfferingItemsCollector struct {
-	mu     sync.RWMutex
-	reader client.Reader
-	log    logr.Logger
+	cacheReader
 }
 
 // NewOfferingItemsCollector returns a collector that lists through reader.
 func NewOfferingItemsCollector(reader client.Reader, log logr.Logger) *OfferingItemsCollector {
-	return &OfferingItemsCollector{reader: reader, log: log}
-}
-
-// SetReader replaces the reader (a new manager in the same process).
-func (c *OfferingItemsCollector) SetReader(reader client.Reader, log logr.Logger) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.reader, c.log = reader, log
+	return &OfferingItemsCollector{cacheReader{reader: reader, log: log}}
 }
 
 // Describe implements prometheus.Collector.
@@ -73,9 +63,7 @@ func (c *OfferingItemsCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector. A failed list (the cache not
 // started yet) reports nothing rather than failing the scrape.
 func (c *OfferingItemsCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.RLock()
-	reader, log := c.reader, c.log
-	c.mu.RUnlock()
+	reader, log := c.current()
 	if reader == nil {
 		return
 	}
