@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -29,7 +28,6 @@ import (
 	conn "github.com/tenant-operator/tenant-operator/internal/connection"
 	"github.com/tenant-operator/tenant-operator/internal/emulator"
 	"github.com/tenant-operator/tenant-operator/internal/harness"
-	"github.com/tenant-operator/tenant-operator/internal/operator"
 )
 
 // The two modes.
@@ -71,7 +69,6 @@ type bench struct {
 	feat  features
 
 	control    *envtest.Environment
-	restCfg    *rest.Config
 	kubeconfig string
 	k8s        client.Client
 	track      *tracker
@@ -129,36 +126,18 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 
 	b.logf("starting the control plane")
-	b.control = &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
 	// The control plane is the bottleneck of seeding on a small machine,
 	// and a third of its CPU goes to garbage collection: it (and only it,
 	// not the managers under test) collects less often.
-	restoreGOGC := setenvTemporarily("GOGC", "400")
-	b.restCfg, err = b.control.Start()
-	restoreGOGC()
+	cp, err := harness.StartControlPlane(cfg.workDir, "bench-manager", "400")
+	if cp != nil {
+		b.control = cp.Env
+	}
 	if err != nil {
-		return fmt.Errorf("starting the control plane: %w", err)
-	}
-	user, err := b.control.AddUser(envtest.User{Name: "bench-manager", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	kc, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	if b.kubeconfig, err = filepath.Abs(filepath.Join(cfg.workDir, "kubeconfig")); err != nil {
-		return err
-	}
-	if err := os.WriteFile(b.kubeconfig, kc, 0o600); err != nil {
 		return err
 	}
 	// The benchmark's own client applies thousands of objects at once.
-	own := rest.CopyConfig(b.restCfg)
-	own.QPS, own.Burst = -1, 0
-	if b.k8s, err = client.New(own, client.Options{Scheme: operator.NewScheme()}); err != nil {
-		return err
-	}
+	b.kubeconfig, b.k8s = cp.Kubeconfig, cp.Client
 
 	var namespaces []string
 	for _, name := range cfg.modes {
@@ -193,7 +172,7 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	cacheCtx, cancel := context.WithCancel(ctx)
 	b.stopCache = cancel
-	if b.track, err = startTracker(cacheCtx, own, namespaces); err != nil {
+	if b.track, err = startTracker(cacheCtx, cp.Unthrottled, namespaces); err != nil {
 		return err
 	}
 	for _, m := range b.modes {
@@ -208,20 +187,6 @@ func (b *bench) setup(ctx context.Context) error {
 		}
 		return b.waitConnection(ctx, m)
 	})
-}
-
-// setenvTemporarily sets an environment variable for the processes started
-// until the returned function puts the old value back.
-func setenvTemporarily(key, value string) func() {
-	old, had := os.LookupEnv(key)
-	_ = os.Setenv(key, value)
-	return func() {
-		if had {
-			_ = os.Setenv(key, old)
-		} else {
-			_ = os.Unsetenv(key)
-		}
-	}
 }
 
 // serve runs h on a new local listener and returns its URL.

@@ -18,7 +18,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -44,7 +43,6 @@ type chaos struct {
 	rng   *rand.Rand
 
 	control    *envtest.Environment
-	restCfg    *rest.Config
 	kubeconfig string
 	k8s        client.Client
 	track      *tracker
@@ -121,30 +119,14 @@ func (c *chaos) setup(ctx context.Context) error {
 		}
 	}
 	c.logf("starting the control plane")
-	c.control = &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
-	var err error
-	if c.restCfg, err = c.control.Start(); err != nil {
-		return fmt.Errorf("starting the control plane: %w", err)
+	cp, err := harness.StartControlPlane(cfg.workDir, "chaos-manager", "")
+	if cp != nil {
+		c.control = cp.Env
 	}
-	user, err := c.control.AddUser(envtest.User{Name: "chaos-manager", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return err
 	}
-	kc, err := user.KubeConfig()
-	if err != nil {
-		return err
-	}
-	if c.kubeconfig, err = filepath.Abs(filepath.Join(cfg.workDir, "kubeconfig")); err != nil {
-		return err
-	}
-	if err := os.WriteFile(c.kubeconfig, kc, 0o600); err != nil {
-		return err
-	}
-	own := rest.CopyConfig(c.restCfg)
-	own.QPS, own.Burst = -1, 0
-	if c.k8s, err = client.New(own, client.Options{Scheme: operator.NewScheme()}); err != nil {
-		return err
-	}
+	c.kubeconfig, c.k8s = cp.Kubeconfig, cp.Client
 	var namespaces []string
 	for _, s := range cfg.scenarios {
 		namespaces = append(namespaces, stageNamespace(s))
@@ -156,7 +138,7 @@ func (c *chaos) setup(ctx context.Context) error {
 	}
 	cacheCtx, cancel := context.WithCancel(ctx)
 	c.stopCache = cancel
-	c.track, err = startTracker(cacheCtx, own, namespaces)
+	c.track, err = startTracker(cacheCtx, cp.Unthrottled, namespaces)
 	return err
 }
 
