@@ -46,6 +46,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 // The scenarios, in the order they run.
@@ -150,26 +152,8 @@ func defaults(profile string) (config, error) {
 	return c, nil
 }
 
-// peekProfile finds -profile before the other flags are defined, since it
-// sets their defaults.
-func peekProfile(args []string) string {
-	for i, a := range args {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "profile" {
-			continue
-		}
-		if hasValue {
-			return value
-		}
-		if i+1 < len(args) {
-			return args[i+1]
-		}
-	}
-	return "full"
-}
-
 func parseFlags(args []string, stderr io.Writer) (config, error) {
-	c, err := defaults(peekProfile(args))
+	c, err := defaults(harness.PeekProfile(args))
 	if err != nil {
 		return c, err
 	}
