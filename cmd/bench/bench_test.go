@@ -223,9 +223,9 @@ func TestSVG(t *testing.T) {
 
 func TestFormatting(t *testing.T) {
 	cases := map[string]struct{ got, want string }{
-		"Thousands":    {fmtInt(10000), "10,000"},
-		"Small":        {fmtInt(999), "999"},
-		"Millions":     {fmtInt(-1234567), "-1,234,567"},
+		"Thousands":    {harness.FmtInt(10000), "10,000"},
+		"Small":        {harness.FmtInt(999), "999"},
+		"Millions":     {harness.FmtInt(-1234567), "-1,234,567"},
 		"Delay":        {fmtDelay(1.26, time.Minute), "1.3"},
 		"DelayMissed":  {fmtDelay(math.Inf(1), 2*time.Minute), "> 120 (cap)"},
 		"RateLow":      {fmtRate(0.123), "0.12"},

@@ -110,12 +110,12 @@ func (rs *results) rows() []row {
 		coldGoal, coldMet = "(≤ 1.15 at full size)", nil
 	}
 	rows = append(rows,
-		row{figure: fmt.Sprintf("cold: %s customers (%s objects) Ready, s", fmtInt(n), fmtInt(3*n)), value: func(r *result) string { return seconds(r.coldSeconds) }},
-		row{figure: fmt.Sprintf("cold: time ÷ bound (%d × %s requests ÷ %g/s = %.0f s)", necessaryPerCustomer, fmtInt(n), cfg.rate, rs.bound()),
+		row{figure: fmt.Sprintf("cold: %s customers (%s objects) Ready, s", harness.FmtInt(n), harness.FmtInt(3*n)), value: func(r *result) string { return seconds(r.coldSeconds) }},
+		row{figure: fmt.Sprintf("cold: time ÷ bound (%d × %s requests ÷ %g/s = %.0f s)", necessaryPerCustomer, harness.FmtInt(n), cfg.rate, rs.bound()),
 			value: func(r *result) string { return fmt.Sprintf("%.2f", r.coldSeconds/rs.bound()) }, goal: coldGoal, met: coldMet},
 		row{figure: fmt.Sprintf("cold: requests per customer (%d necessary)", necessaryPerCustomer),
 			value: func(r *result) string { return fmt.Sprintf("%.2f", float64(r.coldRequests)/float64(n)) }},
-		row{figure: fmt.Sprintf("interactive: edit → PUT, p50, s (%s new tenants draining)", fmtInt(cfg.backlog)),
+		row{figure: fmt.Sprintf("interactive: edit → PUT, p50, s (%s new tenants draining)", harness.FmtInt(cfg.backlog)),
 			value: func(r *result) string { return fmtDelay(percentile(r.editDelays, 50), cfg.editCap) }},
 		row{figure: "interactive: edit → PUT, p99, s",
 			value: func(r *result) string { return fmtDelay(percentile(r.editDelays, 99), cfg.editCap) },
@@ -127,11 +127,11 @@ func (rs *results) rows() []row {
 		if p == cfg.tenants {
 			continue
 		}
-		rows = append(rows, row{figure: fmt.Sprintf("idle at %s tenants: requests/s (%s window)", fmtInt(p), cfg.window),
+		rows = append(rows, row{figure: fmt.Sprintf("idle at %s tenants: requests/s (%s window)", harness.FmtInt(p), cfg.window),
 			value: func(r *result) string { return fmtRate(r.pointAt(p)) }})
 	}
 	rows = append(rows,
-		row{figure: fmt.Sprintf("idle at %s tenants: requests/s (%s)", fmtInt(cfg.tenants), cfg.idle),
+		row{figure: fmt.Sprintf("idle at %s tenants: requests/s (%s)", harness.FmtInt(cfg.tenants), cfg.idle),
 			value: func(r *result) string {
 				if r.mode == modePoll {
 					// Its objects were all read shortly before the window: what
@@ -141,9 +141,9 @@ func (rs *results) rows() []row {
 				return fmtRate(r.idle.rate)
 			}, goal: "≤ 1", met: func(r *result) bool { return r.idle.rate <= 1 }},
 		row{figure: "idle: writes to the account server",
-			value: func(r *result) string { return fmtInt(r.idle.writes) }, goal: "0", met: func(r *result) bool { return r.idle.writes == 0 }},
+			value: func(r *result) string { return harness.FmtInt(r.idle.writes) }, goal: "0", met: func(r *result) bool { return r.idle.writes == 0 }},
 		row{figure: "idle: writes to the Kubernetes API",
-			value: func(r *result) string { return fmtInt(int(r.idle.kubeWrites)) }, goal: "0", met: func(r *result) bool { return r.idle.kubeWrites == 0 }},
+			value: func(r *result) string { return harness.FmtInt(int(r.idle.kubeWrites)) }, goal: "0", met: func(r *result) bool { return r.idle.kubeWrites == 0 }},
 		row{figure: fmt.Sprintf("drift: change → correcting PUT, p50, s (%d changes)", cfg.drifts),
 			value: func(r *result) string { return fmtDelay(percentile(r.driftDelays, 50), cfg.driftCap) }},
 		row{figure: "drift: change → correcting PUT, p99, s",
@@ -151,11 +151,11 @@ func (rs *results) rows() []row {
 			goal:  "≤ 60", met: func(r *result) bool { return percentile(r.driftDelays, 99) <= 60 }},
 		row{figure: fmt.Sprintf("drift: corrected within %s", cfg.driftCap),
 			value: func(r *result) string { return fmt.Sprintf("%d/%d", countFinite(r.driftDelays), len(r.driftDelays)) }},
-		row{figure: fmt.Sprintf("restart: requests until all objects read (%s tenants, their users and quotas)", fmtInt(cfg.tenants)),
+		row{figure: fmt.Sprintf("restart: requests until all objects read (%s tenants, their users and quotas)", harness.FmtInt(cfg.tenants)),
 			value: func(r *result) string {
-				s := fmtInt(r.restartRequests)
+				s := harness.FmtInt(r.restartRequests)
 				if !r.restartDone {
-					s += fmt.Sprintf(" (%s read in %s)", fmtInt(r.restartObserved), cfg.restartCap)
+					s += fmt.Sprintf(" (%s read in %s)", harness.FmtInt(r.restartObserved), cfg.restartCap)
 				}
 				return s
 			},
@@ -171,7 +171,7 @@ func (rs *results) rows() []row {
 		row{figure: "restart: writes, account server / Kubernetes API",
 			value: func(r *result) string { return fmt.Sprintf("%d / %d", r.restartWrites, r.restartKubeWrites) },
 			goal:  "0 / 0", met: func(r *result) bool { return r.restartWrites == 0 && r.restartKubeWrites == 0 }},
-		row{figure: fmt.Sprintf("memory: peak RSS at %s tenants + %s users, MiB", fmtInt(cfg.tenants), fmtInt(cfg.users+cfg.customers)),
+		row{figure: fmt.Sprintf("memory: peak RSS at %s tenants + %s users, MiB", harness.FmtInt(cfg.tenants), harness.FmtInt(cfg.users+cfg.customers)),
 			value: func(r *result) string { return fmt.Sprintf("%.0f", mib(r.peakRSS)) },
 			goal:  "≤ 200", met: func(r *result) bool { return r.peakRSS > 0 && mib(r.peakRSS) <= 200 }},
 	)
@@ -300,31 +300,31 @@ func (rs *results) markdown(table string, mi harness.MachineInfo, svgName string
 		"the manager's `rest_client_requests_total` for POST, PUT, PATCH and DELETE. Memory is `VmHWM` of the manager started by the restart.\n\n",
 		cfg.latency, cfg.rate, cfg.rate, cfg.rate)
 	fmt.Fprintf(&sb, "- **Cold**: %s customers, each a Tenant with a contact, an administrator User (role company_admin, activation by email) "+
-		"and an OfferingItemQuota (one item), applied at once; time from the first create to the last object Ready for its generation.\n", fmtInt(cfg.customers))
+		"and an OfferingItemQuota (one item), applied at once; time from the first create to the last object Ready for its generation.\n", harness.FmtInt(cfg.customers))
 	fmt.Fprintf(&sb, "- **Interactive**: %s new Tenants applied at once, then one Ready tenant's `spec.contact.phone` edited every %s until they "+
 		"are Ready; delay from the Update call's return to the operator's `PUT /tenants/{id}` in the request log (cap %s after the last edit).\n",
-		fmtInt(cfg.backlog), cfg.editEvery, cfg.editCap)
+		harness.FmtInt(cfg.backlog), cfg.editEvery, cfg.editCap)
 	fmt.Fprintf(&sb, "- **Seed**: the first idle window is at the size the earlier steps left (%s tenants), as it is. Then tenants are made "+
 		"directly in the emulator's store, dated a day before the run (objects one adopts existed before; so they are not changes a remote watch lists), and adopted by Tenants with `spec.importID` and a matching spec (created with the operator's "+
 		"finalizer on: one write less for the API server, the bottleneck of seeding here), with the emulator's latency and rate limit off, "+
 		"the connections at %d/s and the managers restarted with `--kube-api-qps=%d` (kept from here on: it only bounds writes, and the "+
 		"later steps should make none). Before each later window the managers are let finish (nothing queued or running), R and the latency "+
 		"are restored, every object is Ready again and %s passes. The control plane runs with `GOGC=400`, the managers with their own defaults (among them `--gc-percent=30`).\n",
-		fmtInt(cfg.customers+cfg.backlog), cfg.liftRate, cfg.liftQPS, cfg.settle)
-	fmt.Fprintf(&sb, "- **Idle**: %s at %s tenants; what the Kubernetes writes changed is counted from a watch of the namespace.\n", cfg.idle, fmtInt(cfg.tenants))
+		harness.FmtInt(cfg.customers+cfg.backlog), cfg.liftRate, cfg.liftQPS, cfg.settle)
+	fmt.Fprintf(&sb, "- **Idle**: %s at %s tenants; what the Kubernetes writes changed is counted from a watch of the namespace.\n", cfg.idle, harness.FmtInt(cfg.tenants))
 	fmt.Fprintf(&sb, "- **Drift**: %d random tenants per mode get `contact.firstname` changed by `PUT /tenants/{id}` of the emulator's bootstrap "+
 		"client, spread over %s; delay from that change to the mode's next `PUT` of the tenant, capped %s after the last change (the "+
 		"uncorrected ones are then put back by hand, so the restart starts from a converged server).\n", cfg.drifts, cfg.driftOver, cfg.driftCap)
 	fmt.Fprintf(&sb, "- **Restart**: SIGKILL, start again, until every Ready object was read: a Tenant by `GET /tenants/{id}` or in a `GET /tenants?uuids=`, "+
 		"a User by `GET /users/{id}` or in a `GET /users?uuids=`, an OfferingItemQuota by `GET /tenants/{id}/offering_items` or among the "+
 		"tenants a `GET /tenants/offering_items` answered (the emulator logs them); cap %s; requests and writes are those of that time.\n", cfg.restartCap)
-	fmt.Fprintf(&sb, "- **Memory**: %s Users adopted the same way (activated, no roles), spread over the tenants, with the limits lifted again.\n\n", fmtInt(cfg.users))
+	fmt.Fprintf(&sb, "- **Memory**: %s Users adopted the same way (activated, no roles), spread over the tenants, with the limits lifted again.\n\n", harness.FmtInt(cfg.users))
 	fmt.Fprintf(&sb, "The poll mode's idle rate depends on when its objects were last read: each reads itself 10–11 minutes after its "+
 		"previous read, and all of them were read within a few minutes of each other (the seed step restarts the managers, and seeded "+
 		"tenants are read when adopted), shortly before the idle windows, so most of their next reads fall after the windows. Once its "+
 		"reads are spread out it sends about (tenants + 4 × %s customers) ÷ 10.5 min requests/s (a tenant reads itself with one GET, an "+
 		"administrator with two, a quota with two), at most R: %.1f/s at %s tenants (\"steady\" in the table); the figure shows that estimate as a dashed line.\n\n",
-		fmtInt(cfg.customers), pollSteadyRate(float64(cfg.tenants), cfg), fmtInt(cfg.tenants))
+		harness.FmtInt(cfg.customers), pollSteadyRate(float64(cfg.tenants), cfg), harness.FmtInt(cfg.tenants))
 	if cfg.profile != "full" {
 		sb.WriteString("Short profile: the sizes are small, so the cold bound is not checked; the restart budget is scaled (one request per 100 tenants plus 50).\n\n")
 	}
@@ -373,21 +373,4 @@ func fmtRate(v float64) string {
 		return fmt.Sprintf("%.2f", v)
 	}
 	return fmt.Sprintf("%.1f", v)
-}
-
-// fmtInt writes 10000 as 10,000.
-func fmtInt(n int) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var out []string
-	for len(s) > 3 {
-		out = append([]string{s[len(s)-3:]}, out...)
-		s = s[:len(s)-3]
-	}
-	out = append([]string{s}, out...)
-	if neg {
-		return "-" + strings.Join(out, ",")
-	}
-	return strings.Join(out, ",")
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 // svg draws the idle request rate of each mode against the number of
@@ -68,7 +70,7 @@ func plot(series map[string][]idlePoint, modes []string, budget, goal float64, m
 	}
 	for v := 0.0; v <= xTop+xStep/2; v += xStep {
 		fmt.Fprintf(&sb, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%.1f" stroke="#e6e6e6"/>`+"\n", x(v), top, x(v), float64(top)+ph)
-		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x(v), float64(top)+ph+18, fmtInt(int(v)))
+		fmt.Fprintf(&sb, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`+"\n", x(v), float64(top)+ph+18, harness.FmtInt(int(v)))
 	}
 	fmt.Fprintf(&sb, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="black"/>`+"\n", left, float64(top)+ph, float64(left)+pw, float64(top)+ph)
 	fmt.Fprintf(&sb, `<line x1="%d" y1="%d" x2="%d" y2="%.1f" stroke="black"/>`+"\n", left, top, left, float64(top)+ph)
@@ -124,7 +126,7 @@ func plot(series map[string][]idlePoint, modes []string, budget, goal float64, m
 				continue
 			}
 			fmt.Fprintf(&sb, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s: %s tenants, %s requests/s</title></circle>`+"\n",
-				x(float64(p.tenants)), y(p.rate), color, m, fmtInt(p.tenants), fmtRate(p.rate))
+				x(float64(p.tenants)), y(p.rate), color, m, harness.FmtInt(p.tenants), fmtRate(p.rate))
 			// The first mode's values go left of their points, the others'
 			// right (left at the last point), so that equal rates do not
 			// print over each other.

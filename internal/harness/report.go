@@ -78,3 +78,20 @@ func LooksLikeID(s string) bool {
 	}
 	return true
 }
+
+// FmtInt writes 10000 as 10,000.
+func FmtInt(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []string
+	for len(s) > 3 {
+		out = append([]string{s[len(s)-3:]}, out...)
+		s = s[:len(s)-3]
+	}
+	out = append([]string{s}, out...)
+	if neg {
+		return "-" + strings.Join(out, ",")
+	}
+	return strings.Join(out, ",")
+}

@@ -160,7 +160,7 @@ func (c *chaos) failover(ctx context.Context, rs *results) error {
 	}
 	st.stop()
 	sc := scFailover
-	rs.add(sc, "customers (objects); Ready when the leader was SIGKILLed", fmt.Sprintf("%s (%s); %s", fmtInt(c.cfg.failoverCustomers), fmtInt(len(objs)), fmtInt(readyAtKill)))
+	rs.add(sc, "customers (objects); Ready when the leader was SIGKILLed", fmt.Sprintf("%s (%s); %s", harness.FmtInt(c.cfg.failoverCustomers), harness.FmtInt(len(objs)), harness.FmtInt(readyAtKill)))
 	rs.add(sc, "the other manager holds the lease after, s", ledText)
 	rs.add(sc, "its first request to the server after, s", reqText)
 	rs.goal(sc, "it resumes: the first object it makes Ready, after the kill, s", readyText, fmt.Sprintf("≤ %.0f", c.cfg.takeover.Seconds()), resumed)

@@ -181,7 +181,7 @@ func (c *chaos) lostUpdates(ctx context.Context, rs *results) error {
 	}
 	sc := scLost
 	rs.add(sc, "objects; seconds both sides wrote (under the rollout's faults)", fmt.Sprintf("%d tenants + %d users; %.0f", n, n, calm.Sub(phaseStart).Seconds()))
-	rs.add(sc, "spec edits (first name); out-of-band writes (phone) confirmed; unsure", fmt.Sprintf("%s; %s; %d", fmtInt(int(edits.Load())), fmtInt(int(writes.Load())), unsure.Load()))
+	rs.add(sc, "spec edits (first name); out-of-band writes (phone) confirmed; unsure", fmt.Sprintf("%s; %s; %d", harness.FmtInt(int(edits.Load())), harness.FmtInt(int(writes.Load())), unsure.Load()))
 	rs.add(sc, "stale-version answers (409): operator / out-of-band writer", fmt.Sprintf("%d / %d", operator409, writer409))
 	rs.goal(sc, "out-of-band changes lost", fmt.Sprint(len(lostPhones))+examples(lostPhones), "0", len(lostPhones) == 0)
 	rs.goal(sc, "spec changes not on the server", fmt.Sprint(len(lostSpecs))+examples(lostSpecs), "0", len(lostSpecs) == 0)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenant-operator/tenant-operator/internal/harness"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -82,7 +84,7 @@ func TestTableAndGoals(t *testing.T) {
 			t.Errorf("the results file has no %q", want)
 		}
 	}
-	if fmtInt(1234567) != "1,234,567" || fmtInt(-1000) != "-1,000" || fmtInt(12) != "12" {
+	if harness.FmtInt(1234567) != "1,234,567" || harness.FmtInt(-1000) != "-1,000" || harness.FmtInt(12) != "12" {
 		t.Error("fmtInt")
 	}
 }

@@ -117,12 +117,12 @@ func (c *chaos) outage(ctx context.Context, rs *results) error {
 
 	sc := scOutage
 	rs.add(sc, "objects Ready; tenants with a pending spec change; outage, s (503 / refused)",
-		fmt.Sprintf("%s; %d; %.0f (%.0f / %.0f)", fmtInt(len(objs)), c.cfg.outagePending, secs, refuse.Sub(down).Seconds(), up.Sub(refuse).Seconds()))
+		fmt.Sprintf("%s; %d; %.0f (%.0f / %.0f)", harness.FmtInt(len(objs)), c.cfg.outagePending, secs, refuse.Sub(down).Seconds(), up.Sub(refuse).Seconds()))
 	rs.goal(sc, "requests/s per connection during the outage (requests sent: the manager's metrics)",
-		fmt.Sprintf("%.2f (%s; %s answered 503)", rate, fmtInt(int(sent)), fmtInt(refused503)), fmt.Sprintf("≤ %.1f", c.cfg.outageRate), rate <= c.cfg.outageRate)
-	rs.add(sc, "Kubernetes writes during the outage (the manager's metrics); events", fmt.Sprintf("%s; %s", fmtInt(int(kubeWrites)), fmtInt(events)))
+		fmt.Sprintf("%.2f (%s; %s answered 503)", rate, harness.FmtInt(int(sent)), harness.FmtInt(refused503)), fmt.Sprintf("≤ %.1f", c.cfg.outageRate), rate <= c.cfg.outageRate)
+	rs.add(sc, "Kubernetes writes during the outage (the manager's metrics); events", fmt.Sprintf("%s; %s", harness.FmtInt(int(kubeWrites)), harness.FmtInt(events)))
 	rs.goal(sc, "status writes per object during the outage: most to one (objects written, writes)",
-		fmt.Sprintf("%d (%s, %s)", most, fmtInt(written), fmtInt(total)), "≤ 1", most <= 1)
+		fmt.Sprintf("%d (%s, %s)", most, harness.FmtInt(written), harness.FmtInt(total)), "≤ 1", most <= 1)
 	ready := fmt.Sprintf("> %.0f (cap)", c.cfg.timeout.Seconds())
 	if allReady {
 		ready = fmt.Sprintf("%.1f", recovered.Sub(up).Seconds())

@@ -107,7 +107,7 @@ func (c *chaos) rollout(ctx context.Context, rs *results) error {
 	if err != nil {
 		return err
 	}
-	c.reportFired(rs, scRollout, fmt.Sprintf("%s customers (%s objects)", fmtInt(c.cfg.customers), fmtInt(res.objects)), res)
+	c.reportFired(rs, scRollout, fmt.Sprintf("%s customers (%s objects)", harness.FmtInt(c.cfg.customers), harness.FmtInt(res.objects)), res)
 	c.reportRetryAfter(rs, scRollout, res)
 	return nil
 }
@@ -115,12 +115,12 @@ func (c *chaos) rollout(ctx context.Context, rs *results) error {
 // reportFired adds a run under fire's rows.
 func (c *chaos) reportFired(rs *results, sc, what string, res *firedRun) {
 	rs.add(sc, "applied at once; SIGKILLs (before the last object was Ready); seconds under fire", fmt.Sprintf("%s; %d (%d); %.0f", what, res.kills, res.killsDuring, res.fireSeconds))
-	rs.add(sc, "requests; 500 / 429 / answers lost", fmt.Sprintf("%s; %d / %d / %d", fmtInt(res.requests), res.errors5xx, res.throttled, res.dropped))
+	rs.add(sc, "requests; 500 / 429 / answers lost", fmt.Sprintf("%s; %d / %d / %d", harness.FmtInt(res.requests), res.errors5xx, res.throttled, res.dropped))
 	rollout := "–"
 	if res.allReady {
 		rollout = fmt.Sprintf("%.1f", res.rollout)
 	}
-	rs.add(sc, "objects Ready when the faults stopped; from the first create to all Ready, s", fmt.Sprintf("%s/%s; %s", fmtInt(res.readyAtCalm), fmtInt(res.objects), rollout))
+	rs.add(sc, "objects Ready when the faults stopped; from the first create to all Ready, s", fmt.Sprintf("%s/%s; %s", harness.FmtInt(res.readyAtCalm), harness.FmtInt(res.objects), rollout))
 	rs.goal(sc, "twins on the server (extra copies)", fmt.Sprint(extraCopies(res.twins))+twinExamples(res.twins), "0", len(res.twins) == 0)
 	rs.goal(sc, "leaked remote objects (owned by no object)", countKinds(res.leaks), "0", len(res.leaks) == 0)
 	notReady := res.notReady.total - res.notReady.ready
@@ -213,8 +213,8 @@ func (c *chaos) sideEffects(ctx context.Context, rs *results) error {
 		}
 	}
 	sc := scSide
-	c.reportFired(rs, sc, fmt.Sprintf("%s users with activation by email in %s tenants", fmtInt(c.cfg.users), fmtInt(tenants)), res)
-	rs.add(sc, "activation email requests received; mails sent (emulator's count); most to one user", fmt.Sprintf("%s; %s (%s); %d", fmtInt(received), fmtInt(sumValues(sent)), fmtInt(mails), most))
+	c.reportFired(rs, sc, fmt.Sprintf("%s users with activation by email in %s tenants", harness.FmtInt(c.cfg.users), harness.FmtInt(tenants)), res)
+	rs.add(sc, "activation email requests received; mails sent (emulator's count); most to one user", fmt.Sprintf("%s; %s (%s); %d", harness.FmtInt(received), harness.FmtInt(sumValues(sent)), harness.FmtInt(mails), most))
 	rs.add(sc, "users whose email is Unconfirmed (status.activationEmail); users never sent one (of them Unconfirmed)", fmt.Sprintf("%d; %d (%d)", unconfirmed, never, neverUnconfirmed))
 	ex := ""
 	if len(over) > 0 {
